@@ -1,0 +1,179 @@
+// Typed environment variables: each reader knows its variable's name, default and allowed values, so a bad value
+// can be reported as one line a person can act on.
+import { z } from 'zod';
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Var<T> {
+  /** The default as written in .env.example and docker-compose.yml ('' when there is none). */
+  readonly defaultText: string;
+  /** What values are allowed, in words, for error messages and docs. */
+  readonly allowed: string;
+  parse(raw: string | undefined): T;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+function make<T>(defaultText: string, allowed: string, schema: z.ZodType<T>): Var<T> {
+  return {
+    defaultText,
+    allowed,
+    parse(raw) {
+      const text = raw === undefined || raw.trim() === '' ? defaultText : raw.trim();
+      const result = schema.safeParse(text);
+      if (!result.success) throw new Error(allowed);
+      return result.data;
+    },
+  };
+}
+
+const intText = z.string().regex(/^[+-]?\d+$/).transform(Number);
+
+export function int(defaultValue: number, opts: { min?: number; max?: number } = {}): Var<number> {
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;
+  const range =
+    opts.min !== undefined && opts.max !== undefined
+      ? `an integer from ${min} to ${max}`
+      : opts.min !== undefined
+        ? `an integer ≥ ${min}`
+        : opts.max !== undefined
+          ? `an integer ≤ ${max}`
+          : 'an integer';
+  return make(String(defaultValue), range, intText.pipe(z.number().int().min(min).max(max)));
+}
+
+export function num(defaultValue: number, opts: { min?: number; max?: number } = {}): Var<number> {
+  const { min = -Infinity, max = Infinity } = opts;
+  return make(
+    String(defaultValue),
+    `a number${opts.min !== undefined ? ` ≥ ${min}` : ''}${opts.max !== undefined ? ` ≤ ${max}` : ''}`,
+    z
+      .string()
+      .regex(/^[+-]?(\d+\.?\d*|\.\d+)$/)
+      .transform(Number)
+      .pipe(z.number().min(min).max(max)),
+  );
+}
+
+export function str(defaultValue: string, allowed = 'a non-empty string'): Var<string> {
+  return make(defaultValue, allowed, z.string().min(1));
+}
+
+/** A string that may be left empty (secrets, optional paths). */
+export function optional(): Var<string | undefined> {
+  return {
+    defaultText: '',
+    allowed: 'any string, or empty',
+    parse: (raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()),
+  };
+}
+
+export function oneOf<const T extends string>(defaultValue: T, values: readonly T[]): Var<T> {
+  const allowed = `one of ${values.join(', ')}`;
+  return make(
+    defaultValue,
+    allowed,
+    z.string().transform((s, ctx) => {
+      const hit = values.find((v) => v.toLowerCase() === s.toLowerCase());
+      if (hit === undefined) {
+        ctx.addIssue({ code: 'custom', message: allowed });
+        return z.NEVER;
+      }
+      return hit;
+    }),
+  );
+}
+
+export function httpUrl(defaultValue: string): Var<string> {
+  return make(
+    defaultValue,
+    'an http:// or https:// URL',
+    z
+      .string()
+      .refine((s) => {
+        try {
+          const u = new URL(s);
+          return u.protocol === 'http:' || u.protocol === 'https:';
+        } catch {
+          return false;
+        }
+      })
+      .transform((s) => s.replace(/\/+$/, '')),
+  );
+}
+
+/** Sizes such as 25MiB, 10mb, 512k or plain bytes. */
+export function bytes(defaultText: string, opts: { min?: number } = {}): Var<number> {
+  const min = opts.min ?? 1;
+  return make(
+    defaultText,
+    `a size in bytes ≥ ${min} (e.g. 26214400, 25MiB, 512KB)`,
+    z.string().transform((s, ctx) => {
+      const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(s);
+      const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+      if (!m || unit === undefined || Number(m[1]) * unit < min) {
+        ctx.addIssue({ code: 'custom', message: 'bad size' });
+        return z.NEVER;
+      }
+      return Math.floor(Number(m[1]) * unit);
+    }),
+  );
+}
+
+/** Durations such as 30, 30s, 15m, 24h, 7d; the value is in seconds. */
+export function seconds(defaultText: string, opts: { min?: number } = {}): Var<number> {
+  const min = opts.min ?? 0;
+  const units: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+  return make(
+    defaultText,
+    `a duration ≥ ${min}s (seconds, or with a unit: 30s, 15m, 24h, 7d)`,
+    z.string().transform((s, ctx) => {
+      const m = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/i.exec(s);
+      const value = m ? Number(m[1]) * units[m[2].toLowerCase()] : Number.NaN;
+      if (!(value >= min)) {
+        ctx.addIssue({ code: 'custom', message: 'bad duration' });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  );
+}
+
+export function bool(defaultValue: boolean): Var<boolean> {
+  return make(
+    String(defaultValue),
+    'true or false (also 1/0, yes/no)',
+    z.string().transform((s, ctx) => {
+      const v = s.toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      ctx.addIssue({ code: 'custom', message: 'bad boolean' });
+      return z.NEVER;
+    }),
+  );
+}
+
+export type Spec = Record<string, Var<unknown>>;
+export type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends Var<infer T> ? T : never };
+
+/** Reads every variable of `spec` from `env`; all problems are reported together, one line each. */
+export function parseEnv<S extends Spec>(spec: S, env: Env = process.env): Parsed<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, v] of Object.entries(spec)) {
+    try {
+      out[name] = v.parse(env[name]);
+    } catch (err) {
+      problems.push(`${name}=${JSON.stringify(env[name] ?? '')} is not valid: expected ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as Parsed<S>;
+}

@@ -1,0 +1,3 @@
+export * from './env.ts';
+export { exitOnConfigError } from './exit.ts';
+export * from './services.ts';

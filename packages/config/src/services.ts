@@ -1,0 +1,158 @@
+// One spec per service: the variable names and defaults of the original stack, plus what this one adds.
+// These specs are the single source of truth for defaults; .env.example and docker-compose.yml are checked against them.
+import { bytes, type Env, httpUrl, int, oneOf, optional, type Parsed, parseEnv, seconds, str } from './env.ts';
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR'] as const;
+
+const logging = {
+  LOG_LEVEL: oneOf('INFO', LOG_LEVELS),
+};
+
+const model = {
+  MODEL: str('RN50', 'an OpenCLIP model name, e.g. RN50 or ViT-B-32'),
+  PRETRAINED: str('openai', 'an OpenCLIP pretrained tag, e.g. openai or laion2b_s34b_b79k'),
+  /** Empty means /models/<MODEL>-<PRETRAINED>. */
+  MODEL_DIR: optional(),
+  DEVICE: oneOf('auto', ['auto', 'cpu', 'cuda'] as const),
+  /** Intra-op threads for ONNX Runtime; 0 lets it choose. */
+  MODEL_THREADS: int(0, { min: 0, max: 256 }),
+};
+
+const elasticsearch = {
+  ES_HOST: httpUrl('http://localhost:9200'),
+  ES_INDEX: str('images', 'an Elasticsearch index or alias name (lower case, no spaces)'),
+  ES_API_KEY: optional(),
+  ES_USERNAME: optional(),
+  ES_PASSWORD: optional(),
+  /** Path to a PEM file with the CA that signed the cluster's certificate. */
+  ES_CA_CERT: optional(),
+};
+
+const index = {
+  HNSW_M: int(16, { min: 2, max: 512 }),
+  HNSW_EF: int(512, { min: 2, max: 4096 }),
+  VECTOR_INDEX_TYPE: oneOf('hnsw', ['hnsw', 'int8_hnsw'] as const),
+  ES_SHARDS: int(1, { min: 1, max: 1024 }),
+  ES_REPLICAS: int(0, { min: 0, max: 16 }),
+};
+
+const folders = {
+  IMAGES_DIR: str('/data/images', 'a folder path'),
+  THUMBNAILS_DIR: str('/data/thumbnails', 'a folder path'),
+};
+
+export const downloaderSpec = {
+  ...logging,
+  URL_FILE: str('/data/image_urls.txt', 'a file path'),
+  OUTPUT_DIR: str('/data/images', 'a folder path'),
+  MAX_CONCURRENCY: int(32, { min: 1, max: 1024 }),
+  PER_HOST_CONCURRENCY: int(8, { min: 1, max: 1024 }),
+  POLL_SECONDS: seconds('30', { min: 1 }),
+  REQUEST_TIMEOUT_SECONDS: seconds('30', { min: 1 }),
+  MAX_IMAGE_BYTES: bytes('26214400', { min: 1024 }),
+  MAX_RETRIES: int(4, { min: 0, max: 20 }),
+  RETRY_FAILED_AFTER: seconds('86400', { min: 0 }),
+  USER_AGENT: str('image-search-downloader/0.1 (+https://github.com/image-search)', 'a User-Agent string'),
+};
+
+export const embedderSpec = {
+  ...logging,
+  ...model,
+  ...elasticsearch,
+  ...index,
+  ...folders,
+  /** Durable embedder state (what has been seen and indexed); empty means <IMAGES_DIR>/../embedder-state. */
+  STATE_DIR: optional(),
+  BATCH_SIZE: int(32, { min: 1, max: 1024 }),
+  POLL_SECONDS: seconds('30', { min: 1 }),
+  MAX_IMAGE_PIXELS: int(100_000_000, { min: 1 }),
+};
+
+export const searchApiSpec = {
+  ...logging,
+  ...model,
+  ...elasticsearch,
+  ...index,
+  ...folders,
+  API_HOST: str('0.0.0.0', 'a host name or IP address to listen on'),
+  API_PORT: int(8000, { min: 1, max: 65535 }),
+  TOP_K: int(10, { min: 1, max: 1000 }),
+  MAX_K: int(100, { min: 1, max: 10000 }),
+  NUM_CANDIDATES: int(100, { min: 1, max: 10000 }),
+  MAX_UPLOAD_BYTES: bytes('10485760', { min: 1024 }),
+  MAX_IMAGE_PIXELS: int(100_000_000, { min: 1 }),
+  QUERY_CACHE_SIZE: int(1000, { min: 0 }),
+  /** Model runs at once; more requests queue, and past MAX_QUEUED_QUERIES they get 503. */
+  MAX_CONCURRENT_INFERENCES: int(2, { min: 1, max: 64 }),
+  MAX_QUEUED_QUERIES: int(64, { min: 0, max: 100000 }),
+  CORS_ORIGINS: optional(),
+};
+
+export const uiSpec = {
+  ...logging,
+  UI_HOST: str('0.0.0.0', 'a host name or IP address to listen on'),
+  UI_PORT: int(8501, { min: 1, max: 65535 }),
+  API_URL: httpUrl('http://localhost:8000'),
+  TOP_K: int(10, { min: 1, max: 20 }),
+};
+
+export const stackSpec = {
+  ...logging,
+  DATA_DIR: str('./.data', 'a folder path'),
+  URL_FILE: optional(),
+  ES_HOST: httpUrl('http://localhost:9200'),
+  ES_INDEX: str('images', 'an Elasticsearch index or alias name'),
+  API_PORT: int(8000, { min: 1, max: 65535 }),
+  UI_PORT: int(8501, { min: 1, max: 65535 }),
+  MODEL_DIR: optional(),
+  MODEL: str('RN50', 'an OpenCLIP model name'),
+  PRETRAINED: str('openai', 'an OpenCLIP pretrained tag'),
+};
+
+export const benchSpec = {
+  LOG_LEVEL: oneOf('WARN', LOG_LEVELS),
+};
+
+export type DownloaderConfig = Parsed<typeof downloaderSpec>;
+export type EmbedderConfig = Parsed<typeof embedderSpec> & { modelDir: string; stateDir: string };
+export type SearchApiConfig = Parsed<typeof searchApiSpec> & { modelDir: string };
+export type UiConfig = Parsed<typeof uiSpec>;
+export type StackConfig = Parsed<typeof stackSpec>;
+
+export function modelDirFor(c: { MODEL: string; PRETRAINED: string; MODEL_DIR?: string }): string {
+  return c.MODEL_DIR ?? `/models/${c.MODEL}-${c.PRETRAINED}`;
+}
+
+export function loadDownloaderConfig(env: Env = process.env): DownloaderConfig {
+  return parseEnv(downloaderSpec, env);
+}
+
+export function loadEmbedderConfig(env: Env = process.env): EmbedderConfig {
+  const c = parseEnv(embedderSpec, env);
+  const stateDir = c.STATE_DIR ?? `${c.IMAGES_DIR.replace(/\/+$/, '')}/../embedder-state`;
+  return { ...c, modelDir: modelDirFor(c), stateDir };
+}
+
+export function loadSearchApiConfig(env: Env = process.env): SearchApiConfig {
+  const c = parseEnv(searchApiSpec, env);
+  return { ...c, modelDir: modelDirFor(c) };
+}
+
+export function loadUiConfig(env: Env = process.env): UiConfig {
+  return parseEnv(uiSpec, env);
+}
+
+export function loadStackConfig(env: Env = process.env): StackConfig {
+  return parseEnv(stackSpec, env);
+}
+
+/** Every variable any service reads, with its default text: what .env.example and the compose file must agree with. */
+export function allVariables(): Map<string, string> {
+  const all = new Map<string, string>();
+  for (const spec of [downloaderSpec, embedderSpec, searchApiSpec, uiSpec]) {
+    for (const [name, v] of Object.entries(spec)) all.set(name, v.defaultText);
+  }
+  return all;
+}
+
+

@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: fast unit tests, and integration tests (*.int.test.ts) that get a real Elasticsearch from the
+// global setup (reused when ES_HOST answers, otherwise started locally and stopped afterwards).
+export default defineConfig({
+  test: {
+    reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['{packages,services,scripts,test}/**/test/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/*.int.test.ts', 'test/containers/**', 'services/ui/**'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['{packages,services,scripts,test}/**/test/**/*.int.test.{ts,tsx}', 'test/**/*.int.test.ts'],
+          exclude: ['**/node_modules/**', 'test/containers/**'],
+          globalSetup: ['./test/global-elasticsearch.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
