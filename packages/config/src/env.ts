@@ -19,7 +19,19 @@ export interface Var<T> {
   parse(raw: string | undefined): T;
 }
 
-const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
 
 function make<T>(defaultText: string, allowed: string, schema: z.ZodType<T>): Var<T> {
   return {
@@ -34,7 +46,10 @@ function make<T>(defaultText: string, allowed: string, schema: z.ZodType<T>): Va
   };
 }
 
-const intText = z.string().regex(/^[+-]?\d+$/).transform(Number);
+const intText = z
+  .string()
+  .regex(/^[+-]?\d+$/)
+  .transform(Number);
 
 export function int(defaultValue: number, opts: { min?: number; max?: number } = {}): Var<number> {
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;

@@ -154,5 +154,3 @@ export function allVariables(): Map<string, string> {
   }
   return all;
 }
-
-

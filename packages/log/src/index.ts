@@ -1,5 +1,5 @@
 // pino set up the same way for every service: JSON lines on stdout, level from LOG_LEVEL in any case.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -18,7 +18,8 @@ const LEVELS: Record<string, pino.LevelWithSilent> = {
 export function pinoLevel(level: string | undefined): pino.LevelWithSilent {
   const key = (level ?? 'info').trim().toLowerCase() || 'info';
   const hit = LEVELS[key];
-  if (!hit) throw new Error(`LOG_LEVEL=${JSON.stringify(level)} is not valid: expected one of DEBUG, INFO, WARN, ERROR`);
+  if (!hit)
+    throw new Error(`LOG_LEVEL=${JSON.stringify(level)} is not valid: expected one of DEBUG, INFO, WARN, ERROR`);
   return hit;
 }
 
@@ -44,7 +45,7 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
 /** Reports done/total, rate and ETA for long work, at most once per `everyMs`. */
 export class Progress {
   private readonly started = performance.now();
-  private lastReport = 0;
+  private lastReport = this.started;
   private done = 0;
 
   constructor(

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import {
+  allVariables,
+  ConfigError,
+  loadDownloaderConfig,
+  loadEmbedderConfig,
+  loadSearchApiConfig,
+  loadUiConfig,
+} from '../src/index.ts';
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('service configuration', () => {
+  it("keeps the original stack's defaults", () => {
+    const d = loadDownloaderConfig({});
+    expect(d).toMatchObject({
+      URL_FILE: '/data/image_urls.txt',
+      OUTPUT_DIR: '/data/images',
+      MAX_CONCURRENCY: 32,
+      POLL_SECONDS: 30,
+      REQUEST_TIMEOUT_SECONDS: 30,
+      MAX_IMAGE_BYTES: 25 * 1024 * 1024,
+      LOG_LEVEL: 'INFO',
+    });
+    const e = loadEmbedderConfig({});
+    expect(e).toMatchObject({
+      IMAGES_DIR: '/data/images',
+      MODEL: 'RN50',
+      ES_HOST: 'http://localhost:9200',
+      ES_INDEX: 'images',
+      HNSW_M: 16,
+      HNSW_EF: 512,
+      BATCH_SIZE: 32,
+      VECTOR_INDEX_TYPE: 'hnsw',
+      DEVICE: 'auto',
+      modelDir: '/models/RN50-openai',
+    });
+    const a = loadSearchApiConfig({});
+    expect(a).toMatchObject({ API_PORT: 8000, TOP_K: 10, MAX_K: 100, NUM_CANDIDATES: 100, QUERY_CACHE_SIZE: 1000 });
+    expect(loadUiConfig({})).toMatchObject({ UI_PORT: 8501, TOP_K: 10 });
+  });
+
+  it('reads values from the environment, trimming whitespace and accepting units', () => {
+    const d = loadDownloaderConfig({
+      MAX_CONCURRENCY: ' 8 ',
+      MAX_IMAGE_BYTES: '5MiB',
+      RETRY_FAILED_AFTER: '2h',
+      LOG_LEVEL: 'debug',
+    });
+    expect(d.MAX_CONCURRENCY).toBe(8);
+    expect(d.MAX_IMAGE_BYTES).toBe(5 * 1024 * 1024);
+    expect(d.RETRY_FAILED_AFTER).toBe(7200);
+    expect(d.LOG_LEVEL).toBe('DEBUG');
+  });
+
+  it('derives MODEL_DIR from MODEL and PRETRAINED unless set', () => {
+    expect(loadEmbedderConfig({ MODEL: 'ViT-B-32', PRETRAINED: 'laion2b_s34b_b79k' }).modelDir).toBe(
+      '/models/ViT-B-32-laion2b_s34b_b79k',
+    );
+    expect(loadEmbedderConfig({ MODEL_DIR: '/tmp/m' }).modelDir).toBe('/tmp/m');
+  });
+
+  it('names the variable, the value and what is allowed, one line per problem', () => {
+    const problems = problemsOf(() =>
+      loadDownloaderConfig({ MAX_CONCURRENCY: 'lots', POLL_SECONDS: '-1', LOG_LEVEL: 'loud' }),
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems).toContain('MAX_CONCURRENCY="lots" is not valid: expected an integer from 1 to 1024');
+    expect(problems.find((p) => p.startsWith('POLL_SECONDS="-1"'))).toMatch(/expected a duration/);
+    expect(problems.find((p) => p.startsWith('LOG_LEVEL="loud"'))).toMatch(/expected one of DEBUG, INFO, WARN/);
+  });
+
+  it('rejects out-of-range numbers, bad URLs and unknown devices', () => {
+    expect(problemsOf(() => loadSearchApiConfig({ API_PORT: '70000' }))[0]).toMatch(/^API_PORT=.*1 to 65535/);
+    expect(problemsOf(() => loadEmbedderConfig({ ES_HOST: 'localhost:9200' }))[0]).toMatch(/http:\/\/ or https:\/\//);
+    expect(problemsOf(() => loadEmbedderConfig({ DEVICE: 'tpu' }))[0]).toMatch(/one of auto, cpu, cuda/);
+    expect(problemsOf(() => loadEmbedderConfig({ HNSW_M: '1.5' }))[0]).toMatch(/^HNSW_M=/);
+  });
+
+  it('strips a trailing slash from URLs and treats empty values as unset', () => {
+    const e = loadEmbedderConfig({ ES_HOST: 'http://es:9200/', ES_API_KEY: '  ', BATCH_SIZE: '' });
+    expect(e.ES_HOST).toBe('http://es:9200');
+    expect(e.ES_API_KEY).toBeUndefined();
+    expect(e.BATCH_SIZE).toBe(32);
+  });
+
+  it('lists every variable once with its default text', () => {
+    const all = allVariables();
+    expect(all.get('HNSW_EF')).toBe('512');
+    expect(all.get('URL_FILE')).toBe('/data/image_urls.txt');
+    expect(all.get('ES_API_KEY')).toBe('');
+  });
+});
