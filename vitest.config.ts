@@ -10,7 +10,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{packages,services,scripts,test}/**/test/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
+          include: ['{packages,services,scripts,bench}/**/test/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/*.int.test.ts', 'test/containers/**', 'services/ui/**'],
           testTimeout: 30_000,
         },
