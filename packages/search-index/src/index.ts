@@ -1,0 +1,17 @@
+// @image-search/search-index: the one place that knows Elasticsearch — client, index lifecycle, bulk writes, kNN.
+export { type Client, clientOptions, createClient, type EsConfig, type WaitOptions, waitForCluster } from './client.ts';
+export { EsUnavailableError, isUnavailable } from './errors.ts';
+export { aliasTargets, ensureModelIndex, type IndexInfo, indexInfo, promoteIndex } from './lifecycle.ts';
+export {
+  concreteIndexName,
+  type ImageDoc,
+  type IndexMeta,
+  type IndexSpec,
+  indexBody,
+  MAPPING_VERSION,
+  modelSlug,
+  SIMILARITY,
+  toUnitVector,
+} from './mapping.ts';
+export { getVector, type KnnQuery, knnRequest, knnSearch, type SearchHit } from './query.ts';
+export { type BulkOp, type BulkOptions, type BulkResult, bulkWrite, existingIds, refreshIndex } from './write.ts';

@@ -1,0 +1,173 @@
+// Against the real Elasticsearch from the global setup: each test uses its own alias and deletes what it made.
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  aliasTargets,
+  bulkWrite,
+  createClient,
+  EsUnavailableError,
+  ensureModelIndex,
+  existingIds,
+  getVector,
+  type ImageDoc,
+  type IndexSpec,
+  indexInfo,
+  knnSearch,
+  promoteIndex,
+  waitForCluster,
+} from '../src/index.ts';
+
+const client = createClient({ ES_HOST: process.env.ES_HOST ?? 'http://127.0.0.1:9200' });
+const made: string[] = [];
+
+function uniqueSpec(over: Partial<IndexSpec> = {}): IndexSpec {
+  const alias = `test-search-index-${randomBytes(4).toString('hex')}`;
+  made.push(`${alias}*`);
+  return {
+    alias,
+    model: 'tiny/synthetic',
+    dims: 4,
+    hnswM: 8,
+    hnswEf: 32,
+    vectorIndexType: 'hnsw',
+    shards: 1,
+    replicas: 0,
+    ...over,
+  };
+}
+
+function doc(path: string, vector: number[], model = 'tiny/synthetic'): ImageDoc {
+  return {
+    path,
+    vector,
+    file_name: path.split('/').pop()!,
+    source_url: null,
+    width: 10,
+    height: 20,
+    bytes: 123,
+    content_type: 'image/png',
+    model,
+    indexed_at: new Date().toISOString(),
+    thumbnail: null,
+  };
+}
+
+afterAll(async () => {
+  for (const pattern of made) await client.indices.delete({ index: pattern, ignore_unavailable: true });
+  await client.close();
+});
+
+describe('search-index against a real Elasticsearch', () => {
+  it('creates a per-model index, points the alias at it on the first run, and reports it', async () => {
+    await waitForCluster(client, { timeoutMs: 60_000 });
+    const spec = uniqueSpec();
+    const first = await ensureModelIndex(client, spec);
+    expect(first.created).toBe(true);
+    expect(first.aliasPointsHere).toBe(true);
+    expect(first.index.startsWith(`${spec.alias}-tiny-synthetic-`)).toBe(true);
+    expect(await ensureModelIndex(client, spec)).toEqual({ ...first, created: false });
+
+    const info = await indexInfo(client, spec.alias);
+    expect(info).toMatchObject({
+      concreteIndex: first.index,
+      docCount: 0,
+      model: 'tiny/synthetic',
+      dims: 4,
+      hnswM: 8,
+      hnswEf: 32,
+    });
+    expect(info.esVersion).toMatch(/^8\./);
+  });
+
+  it('writes in bulk idempotently, finds ids in batches, searches by kNN and returns stored vectors', async () => {
+    const spec = uniqueSpec();
+    const { index } = await ensureModelIndex(client, spec);
+    const docs = [
+      { id: 'red', doc: doc('a/red.png', [1, 0, 0, 0]) },
+      { id: 'green', doc: doc('green.png', [0, 2, 0, 0]) },
+      { id: 'reddish', doc: doc('reddish.png', [0.9, 0.1, 0, 0]) },
+    ];
+    expect(await bulkWrite(client, index, docs)).toEqual({ ok: 3, failed: [] });
+    // Writing the same documents again (a retry after a crash) must not double anything.
+    expect(await bulkWrite(client, index, docs, { refresh: 'wait_for' })).toEqual({ ok: 3, failed: [] });
+    expect((await indexInfo(client, spec.alias)).docCount).toBe(3);
+
+    const ids = Array.from({ length: 2500 }, (_, i) => `missing-${i}`).concat(['red', 'green']);
+    expect(await existingIds(client, index, ids)).toEqual(new Set(['red', 'green']));
+
+    const hits = await knnSearch(client, spec.alias, { vector: [1, 0, 0, 0], k: 2, numCandidates: 10 });
+    expect(hits.map((h) => h.id)).toEqual(['red', 'reddish']);
+    expect(hits[0].score).toBeCloseTo(1, 5);
+    expect(hits[0].doc).toMatchObject({ path: 'a/red.png', file_name: 'red.png', width: 10 });
+    expect(hits[0].doc).not.toHaveProperty('vector');
+
+    const similar = await knnSearch(client, spec.alias, {
+      vector: [1, 0, 0, 0],
+      k: 1,
+      numCandidates: 10,
+      excludeId: 'red',
+    });
+    expect(similar.map((h) => h.id)).toEqual(['reddish']);
+
+    expect(await getVector(client, spec.alias, 'green')).toEqual([0, 1, 0, 0]);
+    expect(await getVector(client, spec.alias, 'nope')).toBeNull();
+
+    const later = await bulkWrite(
+      client,
+      index,
+      [
+        { id: 'green', delete: true },
+        { id: 'never-there', delete: true },
+        { id: 'red', update: { path: 'b/red-copy.png' } },
+        { id: 'bad', doc: doc('bad.png', [1, 0, 0]) },
+      ],
+      { refresh: 'wait_for' },
+    );
+    expect(later.ok).toBe(3);
+    expect(later.failed).toHaveLength(1);
+    expect(later.failed[0]).toMatchObject({ id: 'bad', status: 400 });
+    const after = await knnSearch(client, spec.alias, { vector: [0, 1, 0, 0], k: 5, numCandidates: 10 });
+    expect(after.map((h) => h.id).sort()).toEqual(['red', 'reddish']);
+    expect(after.find((h) => h.id === 'red')?.doc.path).toBe('b/red-copy.png');
+  });
+
+  it('keeps serving the old model until the new model index is promoted, then switches atomically', async () => {
+    const oldSpec = uniqueSpec({ vectorIndexType: 'int8_hnsw' });
+    const old = await ensureModelIndex(client, oldSpec);
+    await bulkWrite(client, old.index, [{ id: 'x', doc: doc('x.png', [1, 0, 0, 0]) }], { refresh: 'wait_for' });
+
+    const newSpec: IndexSpec = { ...oldSpec, model: 'other/synthetic', dims: 3, vectorIndexType: 'hnsw' };
+    const fresh = await ensureModelIndex(client, newSpec);
+    expect(fresh.index).not.toBe(old.index);
+    expect(fresh.created).toBe(true);
+    expect(fresh.aliasPointsHere).toBe(false);
+    expect(await aliasTargets(client, oldSpec.alias)).toEqual([old.index]);
+    expect((await indexInfo(client, oldSpec.alias)).model).toBe('tiny/synthetic');
+
+    await bulkWrite(client, fresh.index, [{ id: 'y', doc: doc('y.png', [0, 1, 0], 'other/synthetic') }], {
+      refresh: 'wait_for',
+    });
+    await promoteIndex(client, newSpec, fresh.index);
+    expect(await aliasTargets(client, oldSpec.alias)).toEqual([fresh.index]);
+    const info = await indexInfo(client, oldSpec.alias);
+    expect(info).toMatchObject({ model: 'other/synthetic', dims: 3, docCount: 1 });
+    // The old model's documents are still there, untouched, in their own index.
+    expect((await client.count({ index: old.index })).count).toBe(1);
+  });
+
+  it('answers an alias with nothing behind it with no hits, and an unreachable cluster with EsUnavailableError', async () => {
+    expect(
+      await knnSearch(client, `test-search-index-none-${randomBytes(4).toString('hex')}`, {
+        vector: [1, 0],
+        k: 3,
+        numCandidates: 3,
+      }),
+    ).toEqual([]);
+    const dead = createClient({ ES_HOST: 'http://127.0.0.1:9' });
+    await expect(knnSearch(dead, 'images', { vector: [1, 0], k: 1, numCandidates: 1 })).rejects.toBeInstanceOf(
+      EsUnavailableError,
+    );
+    await expect(waitForCluster(dead, { timeoutMs: 300 })).rejects.toBeInstanceOf(EsUnavailableError);
+    await dead.close();
+  });
+});
