@@ -1,0 +1,188 @@
+// The search-api as the page sees it: every call goes through the UI server's /api proxy (one origin), and every
+// failure becomes an ApiError whose `hint` tells a person what to do next.
+
+export interface Hit {
+  id: string;
+  score: number;
+  url: string;
+  thumbnail_url: string | null;
+  source_url: string | null;
+  width: number;
+  height: number;
+  file_name?: string;
+}
+
+export interface Meta {
+  model_name: string | null;
+  vector_dim: number | null;
+  device: string | null;
+  es_version: string | null;
+  es_index: string | null;
+  doc_count: number | null;
+  hnsw_m: number | null;
+  hnsw_ef: number | null;
+  cluster: string | null;
+  model_dir?: string | null;
+  synthetic?: boolean;
+  concrete_index?: string | null;
+  provider?: string | null;
+  cluster_status?: string | null;
+}
+
+export interface SearchResult {
+  hits: Hit[];
+  /** Round trip seen by the page: request sent to answer parsed. */
+  latencyMs: number;
+  /** The API's own breakdown from Server-Timing (embed, knn …), when it sends one. */
+  serverTiming: Record<string, number>;
+}
+
+export type ApiErrorKind =
+  | 'api_down'
+  | 'unavailable'
+  | 'bad_request'
+  | 'too_large'
+  | 'unsupported'
+  | 'not_found'
+  | 'other';
+
+export class ApiError extends Error {
+  constructor(
+    readonly kind: ApiErrorKind,
+    message: string,
+    readonly hint: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const API_BASE = '/api';
+
+/** Hit URLs are API paths (`/images/x.jpg`); the page reaches them through the proxy. */
+export function apiAsset(url: string | null | undefined): string | null {
+  if (!url) return null;
+  if (/^(https?:|data:|blob:)/.test(url)) return url;
+  return `${API_BASE}${url.startsWith('/') ? '' : '/'}${url}`;
+}
+
+export function thumbnailSrc(hit: Hit): string {
+  return apiAsset(hit.thumbnail_url) ?? apiAsset(hit.url) ?? '';
+}
+
+/** The file a hit shows, for alt text and captions: the API's file_name, else the last part of its URL. */
+export function hitName(hit: Hit): string {
+  if (hit.file_name) return hit.file_name;
+  const last = hit.url.split('/').pop() ?? hit.id;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+}
+
+export function parseServerTiming(header: string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!header) return out;
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().split(';');
+    const dur = params.map((p) => p.trim()).find((p) => p.startsWith('dur='));
+    if (name && dur) {
+      const v = Number(dur.slice(4));
+      if (Number.isFinite(v)) out[name.trim()] = v;
+    }
+  }
+  return out;
+}
+
+function hintFor(kind: ApiErrorKind): string {
+  switch (kind) {
+    case 'api_down':
+      return 'The search API is not answering. Start it with "pnpm search-api" (or check API_URL), then try again.';
+    case 'unavailable':
+      return 'Elasticsearch or the model is not ready. Check that Elasticsearch is running ("pnpm es:status"); the API recovers by itself once it is back. Try again in a few seconds.';
+    case 'bad_request':
+      return 'Change the query and search again.';
+    case 'too_large':
+      return 'Choose a smaller picture.';
+    case 'unsupported':
+      return 'Choose a JPEG, PNG, WebP, GIF or AVIF picture.';
+    case 'not_found':
+      return 'That picture is no longer in the index; run a new search.';
+    default:
+      return 'Try again; if it keeps happening, the search API log says why.';
+  }
+}
+
+function kindFor(status: number, code: string | undefined, viaProxy: boolean): ApiErrorKind {
+  if (viaProxy || status === 502 || status === 504) return 'api_down';
+  if (status === 503 || code === 'unavailable' || code === 'overloaded') return 'unavailable';
+  if (status === 400 || code === 'bad_request') return 'bad_request';
+  if (status === 413 || code === 'payload_too_large') return 'too_large';
+  if (status === 415 || code === 'unsupported_media_type') return 'unsupported';
+  if (status === 404 || code === 'not_found') return 'not_found';
+  return 'other';
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  let code: string | undefined;
+  let message = `${res.status} ${res.statusText}`.trim();
+  try {
+    const body = (await res.json()) as { error?: string; message?: string };
+    code = body.error;
+    if (body.message) message = body.message;
+  } catch {
+    // Not JSON (a proxy page, an empty body): the status line is all there is.
+  }
+  const kind = kindFor(res.status, code, res.headers.get('x-ui-proxy') === 'upstream-unreachable');
+  if (kind === 'api_down' && res.headers.get('x-ui-proxy') !== 'upstream-unreachable') {
+    message = `The search API answered ${res.status}: ${message}`;
+  }
+  return new ApiError(kind, message, hintFor(kind), res.status);
+}
+
+async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(`${API_BASE}${path}`, init);
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new ApiError(
+      'api_down',
+      'The page cannot reach its server.',
+      'Check that "pnpm ui" is running, then reload.',
+      0,
+    );
+  }
+  if (!res.ok) throw await errorFrom(res);
+  return res;
+}
+
+async function timedSearch(path: string, init: RequestInit): Promise<SearchResult> {
+  const t0 = performance.now();
+  const res = await request(path, init);
+  const hits = (await res.json()) as Hit[];
+  const latencyMs = performance.now() - t0;
+  return { hits, latencyMs, serverTiming: parseServerTiming(res.headers.get('server-timing')) };
+}
+
+export function searchText(q: string, k: number, signal?: AbortSignal): Promise<SearchResult> {
+  const params = new URLSearchParams({ q, k: String(k) });
+  return timedSearch(`/search/text?${params}`, { signal });
+}
+
+export function searchSimilar(id: string, k: number, signal?: AbortSignal): Promise<SearchResult> {
+  return timedSearch(`/search/similar/${encodeURIComponent(id)}?k=${k}`, { signal });
+}
+
+export function searchImage(file: Blob, k: number, signal?: AbortSignal): Promise<SearchResult> {
+  const form = new FormData();
+  form.append('file', file, (file as File).name || 'pasted-image');
+  return timedSearch(`/search/image?k=${k}`, { method: 'POST', body: form, signal });
+}
+
+export async function fetchMeta(signal?: AbortSignal): Promise<Meta> {
+  const res = await request('/meta', { signal });
+  return (await res.json()) as Meta;
+}

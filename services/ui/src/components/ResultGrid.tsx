@@ -1,0 +1,58 @@
+// The results: thumbnails in a grid (four columns on a wide screen, fewer on narrow ones), each with its score.
+import { type Hit, hitName, thumbnailSrc } from '../api.ts';
+
+export interface ResultGridProps {
+  hits: Hit[];
+  stale: boolean;
+  onOpen(index: number): void;
+}
+
+export function ResultGrid({ hits, stale, onOpen }: ResultGridProps) {
+  return (
+    <ol className={stale ? 'grid stale' : 'grid'} aria-label="Results">
+      {hits.map((hit, i) => {
+        const name = hitName(hit);
+        return (
+          <li key={hit.id} className="card">
+            <button
+              type="button"
+              className="card-button"
+              data-hit-id={hit.id}
+              onClick={() => onOpen(i)}
+              aria-label={`${name}, score ${hit.score.toFixed(3)}: open`}
+            >
+              <img
+                src={thumbnailSrc(hit)}
+                alt={name}
+                width={hit.width || undefined}
+                height={hit.height || undefined}
+                decoding="async"
+                // k is at most 20: every result is wanted at once, so no lazy loading.
+                loading="eager"
+              />
+            </button>
+            <div className="caption">
+              <span className="score" title="Similarity score">
+                {hit.score.toFixed(3)}
+              </span>
+              <span className="name" title={name}>
+                {name}
+              </span>
+            </div>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+export function GridSkeleton({ count }: { count: number }) {
+  return (
+    <ol className="grid" aria-hidden="true">
+      {Array.from({ length: count }, (_, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: placeholders have no identity
+        <li key={i} className="card skeleton" />
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,31 @@
+// The search in the page URL, so a link can be shared and a reload repeats it: ?q=red&k=8 or ?similar=<id>&k=8.
+// A search by picture cannot be written into a URL; it keeps only k.
+
+export type UrlQuery = { kind: 'text'; q: string } | { kind: 'similar'; id: string } | { kind: 'none' };
+
+export const K_MIN = 1;
+export const K_MAX = 20;
+
+export function clampK(value: unknown, fallback: number): number {
+  const n = typeof value === 'number' ? value : Number.parseInt(String(value ?? ''), 10);
+  if (!Number.isFinite(n)) return fallback;
+  return Math.min(K_MAX, Math.max(K_MIN, Math.round(n)));
+}
+
+export function readUrl(search: string, defaultK: number): { query: UrlQuery; k: number } {
+  const p = new URLSearchParams(search);
+  const k = p.has('k') ? clampK(p.get('k'), defaultK) : defaultK;
+  const q = p.get('q')?.trim();
+  if (q) return { query: { kind: 'text', q }, k };
+  const id = p.get('similar')?.trim();
+  if (id) return { query: { kind: 'similar', id }, k };
+  return { query: { kind: 'none' }, k };
+}
+
+export function writeUrl(query: UrlQuery, k: number): string {
+  const p = new URLSearchParams();
+  if (query.kind === 'text') p.set('q', query.q);
+  if (query.kind === 'similar') p.set('similar', query.id);
+  p.set('k', String(k));
+  return `?${p}`;
+}
