@@ -15,6 +15,7 @@ export interface IndexSpec {
 }
 
 export interface ImageDoc {
+  /** The file's path relative to IMAGES_DIR, '/'-separated (the API serves it as /images/<path>). */
   path: string;
   vector: number[];
   file_name: string;

@@ -1,0 +1,133 @@
+// The embedder as a function: load the model, make sure the model's index exists, then run rounds until stopped.
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { type ClipModel, loadModel, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
+import type { EmbedderConfig } from '@image-search/config';
+import type { Logger } from '@image-search/log';
+import {
+  type Client,
+  createClient,
+  ensureModelIndex,
+  type IndexSpec,
+  waitForCluster,
+} from '@image-search/search-index';
+import { untilAvailable } from './es-retry.ts';
+import { type RoundSummary, runRound } from './round.ts';
+import { StateStore } from './state.ts';
+
+export const THUMBNAIL_MAX_SIZE = 256;
+
+export type EmbedderSettings = Pick<
+  EmbedderConfig,
+  | 'modelDir'
+  | 'stateDir'
+  | 'DEVICE'
+  | 'MODEL_THREADS'
+  | 'ES_HOST'
+  | 'ES_INDEX'
+  | 'ES_API_KEY'
+  | 'ES_USERNAME'
+  | 'ES_PASSWORD'
+  | 'ES_CA_CERT'
+  | 'HNSW_M'
+  | 'HNSW_EF'
+  | 'VECTOR_INDEX_TYPE'
+  | 'ES_SHARDS'
+  | 'ES_REPLICAS'
+  | 'IMAGES_DIR'
+  | 'THUMBNAILS_DIR'
+  | 'BATCH_SIZE'
+  | 'POLL_SECONDS'
+  | 'MAX_IMAGE_PIXELS'
+>;
+
+export interface RunOptions {
+  logger: Logger;
+  /** One round, then return. */
+  once?: boolean;
+  /** Stops between rounds (and cuts the wait short). */
+  signal?: AbortSignal;
+  /** An already loaded model (tests and benchmarks share one); otherwise loaded from modelDir. */
+  model?: ClipModel;
+  onRound?(summary: RoundSummary): void;
+}
+
+export function indexSpecFor(s: EmbedderSettings, model: ClipModel): IndexSpec {
+  const m = model.manifest;
+  return {
+    alias: s.ES_INDEX,
+    model: `${m.name}/${m.pretrained}`,
+    dims: m.embedDim,
+    hnswM: s.HNSW_M,
+    hnswEf: s.HNSW_EF,
+    vectorIndexType: s.VECTOR_INDEX_TYPE,
+    shards: s.ES_SHARDS,
+    replicas: s.ES_REPLICAS,
+  };
+}
+
+export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promise<RoundSummary[]> {
+  const { logger } = opts;
+  const model =
+    opts.model ?? (await loadModel(s.modelDir, { device: s.DEVICE, threads: s.MODEL_THREADS || undefined, logger }));
+  const client: Client = createClient(s);
+  const summaries: RoundSummary[] = [];
+  try {
+    const spec = indexSpecFor(s, model);
+    await waitForCluster(client, { timeoutMs: Number.POSITIVE_INFINITY, logger });
+    const { index, created, aliasPointsHere } = await untilAvailable(client, logger, 'ensure index', () =>
+      ensureModelIndex(client, spec),
+    );
+    logger.info(
+      { index, created, alias: spec.alias, aliasPointsHere, model: spec.model, dims: spec.dims },
+      'index ready',
+    );
+
+    const stateFile = path.join(s.stateDir, `${index}.jsonl`);
+    // A journal for an index that was just (re)created would claim documents that are not there.
+    if (created) await rm(stateFile, { force: true });
+    const store = await StateStore.open(stateFile);
+    await mkdir(s.THUMBNAILS_DIR, { recursive: true });
+
+    const preprocessOpts = {
+      ...preprocessOptionsFor(model.manifest),
+      maxPixels: s.MAX_IMAGE_PIXELS,
+      thumbnail: { maxSize: THUMBNAIL_MAX_SIZE },
+    };
+    while (!opts.signal?.aborted) {
+      const summary = await runRound({
+        imagesDir: s.IMAGES_DIR,
+        thumbnailsDir: s.THUMBNAILS_DIR,
+        batchSize: s.BATCH_SIZE,
+        client,
+        spec,
+        index,
+        store,
+        preprocess: (data) => preprocessImage(data, preprocessOpts),
+        embed: (batch) => model.image.embed(batch),
+        logger,
+      });
+      summaries.push(summary);
+      opts.onRound?.(summary);
+      logger.info(summary, 'round finished');
+      if (opts.once) break;
+      await sleep(s.POLL_SECONDS * 1000, opts.signal);
+    }
+  } finally {
+    await client.close();
+    if (!opts.model) await model.close();
+  }
+  return summaries;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,26 @@
+// `pnpm embedder [--once]`: every picture under IMAGES_DIR searchable in Elasticsearch, re-scanned every POLL_SECONDS.
+import { exitOnConfigError, loadEmbedderConfig } from '@image-search/config';
+import { createLogger } from '@image-search/log';
+import { runEmbedder } from './embedder.ts';
+
+const cfg = exitOnConfigError('embedder', () => loadEmbedderConfig());
+const logger = createLogger('embedder', { level: cfg.LOG_LEVEL });
+const once = process.argv.includes('--once');
+const stop = new AbortController();
+
+// Every step is safe to cut short (state is journalled only after Elasticsearch acknowledged), so a signal stops at
+// once rather than finishing a long round.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    logger.info({ signal: sig }, 'stopping');
+    stop.abort();
+    process.exit(0);
+  });
+}
+
+try {
+  await runEmbedder(cfg, { logger, once, signal: stop.signal });
+} catch (err) {
+  logger.fatal({ err }, (err as Error).message);
+  process.exitCode = 1;
+}
