@@ -7,7 +7,7 @@ export const K_MIN = 1;
 export const K_MAX = 20;
 
 export function clampK(value: unknown, fallback: number): number {
-  const n = typeof value === 'number' ? value : Number.parseInt(String(value ?? ''), 10);
+  const n = typeof value === 'number' ? value : Number.parseFloat(String(value ?? ''));
   if (!Number.isFinite(n)) return fallback;
   return Math.min(K_MAX, Math.max(K_MIN, Math.round(n)));
 }

@@ -1,0 +1,86 @@
+// A stand-in for the search API at the fetch seam: routes by method and path, records every call.
+import type { Hit, Meta } from '../src/api.ts';
+
+export interface FakeCall {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: BodyInit | null | undefined;
+}
+
+type Reply = { status?: number; json: unknown; headers?: Record<string, string> } | 'network-error';
+type Route = (call: FakeCall) => Reply | Promise<Reply>;
+
+export function hit(n: number, extra: Partial<Hit> = {}): Hit {
+  return {
+    id: `id${n}`,
+    score: 0.9 - n * 0.01234,
+    url: `/images/pic-${n}.png`,
+    thumbnail_url: `/thumbnails/id${n}.webp`,
+    source_url: `https://example.com/pic-${n}.png`,
+    width: 640,
+    height: 480,
+    file_name: `pic-${n}.png`,
+    ...extra,
+  };
+}
+
+export function hits(count: number): Hit[] {
+  return Array.from({ length: count }, (_, i) => hit(i + 1));
+}
+
+export const META: Meta = {
+  model_name: 'tiny/synthetic',
+  vector_dim: 64,
+  device: 'cpu',
+  es_version: '8.19.2',
+  es_index: 'images',
+  doc_count: 1234,
+  hnsw_m: 16,
+  hnsw_ef: 512,
+  cluster: 'image-search',
+  model_dir: '/models/tiny',
+  synthetic: false,
+  concrete_index: 'images-tiny-v1',
+  provider: 'cpu',
+  cluster_status: 'green',
+};
+
+export class FakeApi {
+  readonly calls: FakeCall[] = [];
+  private readonly routes = new Map<string, Route>();
+
+  constructor() {
+    this.on('GET /meta', () => ({ json: META }));
+    this.on('GET /search/text', (c) => ({ json: hits(Number(c.query.get('k') ?? 10)) }));
+    this.on('GET /search/similar', (c) => ({ json: hits(Number(c.query.get('k') ?? 10)) }));
+    this.on('POST /search/image', (c) => ({ json: hits(Number(c.query.get('k') ?? 10)) }));
+  }
+
+  /** Route key: 'GET /search/text'; '/search/similar' matches '/search/similar/<id>' too. */
+  on(key: string, route: Route): this {
+    this.routes.set(key, route);
+    return this;
+  }
+
+  callsTo(prefix: string): FakeCall[] {
+    return this.calls.filter((c) => `${c.method} ${c.path}`.startsWith(prefix));
+  }
+
+  readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(String(input), 'http://ui.test');
+    if (!url.pathname.startsWith('/api/')) throw new Error(`the page fetched ${url.pathname}, outside /api`);
+    const path = url.pathname.slice(4);
+    const method = (init.method ?? 'GET').toUpperCase();
+    const call = { method, path, query: url.searchParams, body: init.body };
+    this.calls.push(call);
+    const key = [...this.routes.keys()].find(
+      (k) => `${method} ${path}` === k || `${method} ${path}`.startsWith(`${k}/`),
+    );
+    if (!key) return Response.json({ error: 'not_found', message: `no route ${method} ${path}` }, { status: 404 });
+    if (init.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    const reply = await this.routes.get(key)!(call);
+    if (reply === 'network-error') throw new TypeError('Failed to fetch');
+    return Response.json(reply.json, { status: reply.status ?? 200, headers: reply.headers });
+  };
+}
