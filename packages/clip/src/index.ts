@@ -1,6 +1,15 @@
 // @image-search/clip: OpenCLIP models in TypeScript — model folders, tokenizer, preprocessing, ONNX encoders.
 export { type ClipModel, type LoadModelOptions, loadModel } from './encoders.ts';
 export { MANIFEST_FILE, ModelDirError, type ModelManifest, parseManifest, readManifest } from './manifest.ts';
+export {
+  DEFAULT_MAX_PIXELS,
+  ImageDecodeError,
+  type ImageDecodeErrorCode,
+  type Preprocessed,
+  type PreprocessOptions,
+  preprocessImage,
+  preprocessOptionsFor,
+} from './preprocess.ts';
 export { type Device, DeviceUnavailableError, type Provider } from './session.ts';
 export {
   DEFAULT_SEED,
@@ -10,4 +19,4 @@ export {
   type SyntheticArch,
 } from './synthetic/make.ts';
 export { TINY_COLOURS } from './synthetic/tiny.ts';
-export { END_TOKEN, START_TOKEN, Tokenizer } from './tokenizer.ts';
+export { CONTEXT_LENGTH, END_TOKEN, START_TOKEN, Tokenizer } from './tokenizer.ts';
