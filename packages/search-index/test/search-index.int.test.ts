@@ -53,7 +53,11 @@ function doc(path: string, vector: number[], model = 'tiny/synthetic'): ImageDoc
 }
 
 afterAll(async () => {
-  for (const pattern of made) await client.indices.delete({ index: pattern, ignore_unavailable: true });
+  // The cluster refuses wildcard deletes, so resolve our patterns to names first.
+  for (const pattern of made) {
+    const names = Object.keys(await client.indices.get({ index: pattern, ignore_unavailable: true }));
+    if (names.length > 0) await client.indices.delete({ index: names });
+  }
   await client.close();
 });
 
