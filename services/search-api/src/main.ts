@@ -1,0 +1,65 @@
+// `pnpm search-api`: load config and the model (warmed up), connect to Elasticsearch, listen; on SIGTERM/SIGINT stop
+// accepting, let in-flight requests finish, then close the model and the client.
+import { loadModel } from '@image-search/clip';
+import { exitOnConfigError, loadSearchApiConfig } from '@image-search/config';
+import { createLogger } from '@image-search/log';
+import { createClient } from '@image-search/search-index';
+import { buildServer } from './server.ts';
+
+/** Longest a shutdown may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const config = exitOnConfigError('search-api', () => loadSearchApiConfig());
+  const log = createLogger('search-api', { level: config.LOG_LEVEL });
+
+  const t0 = performance.now();
+  const model = await loadModel(config.modelDir, {
+    device: config.DEVICE,
+    threads: config.MODEL_THREADS || undefined,
+    logger: log,
+  });
+  await model.warmUp();
+  log.info(
+    {
+      model: `${model.manifest.name}/${model.manifest.pretrained}`,
+      dir: model.dir,
+      provider: model.provider,
+      synthetic: model.manifest.synthetic,
+      ms: Math.round(performance.now() - t0),
+    },
+    'model loaded and warmed up',
+  );
+
+  const es = createClient(config);
+  const { app } = await buildServer({ config, model, es, logger: log });
+  await app.listen({ host: config.API_HOST, port: config.API_PORT });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    try {
+      await app.close();
+      await model.close();
+      await es.close();
+      log.info('stopped');
+    } catch (err) {
+      log.error({ err }, 'error while shutting down');
+      process.exitCode = 1;
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`search-api: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+// GET /meta (what is serving: model, index, cluster), /healthz (the process is alive) and /readyz (it can answer
+// searches: Elasticsearch reachable, index present and matching the model, model loaded).
+import { EsUnavailableError, indexInfo } from '@image-search/search-index';
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.ts';
+import { errorSchema, healthSchema, type Meta, metaSchema, readySchema } from '../schemas.ts';
+
+export function modelName(m: { name: string; pretrained: string }): string {
+  return m.pretrained ? `${m.name}/${m.pretrained}` : m.name;
+}
+
+export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isModelReady(): boolean }) {
+  const { config, es, model } = ctx;
+
+  app.get(
+    '/meta',
+    {
+      schema: {
+        tags: ['meta'],
+        summary: 'The model, index and cluster behind this API',
+        response: { 200: metaSchema, 503: errorSchema.describe('Elasticsearch is unreachable.') },
+      },
+    },
+    async (): Promise<Meta> => {
+      const info = await indexInfo(es, config.ES_INDEX);
+      return {
+        model_name: modelName(model.manifest),
+        vector_dim: model.manifest.embedDim,
+        device: config.DEVICE,
+        es_version: info.esVersion,
+        es_index: config.ES_INDEX,
+        doc_count: info.docCount,
+        hnsw_m: info.hnswM ?? (info.concreteIndex ? null : config.HNSW_M),
+        hnsw_ef: info.hnswEf ?? (info.concreteIndex ? null : config.HNSW_EF),
+        cluster: info.clusterName,
+        model_dir: model.dir,
+        synthetic: model.manifest.synthetic,
+        concrete_index: info.concreteIndex,
+        provider: model.provider,
+        cluster_status: info.clusterStatus,
+      };
+    },
+  );
+
+  app.get(
+    '/healthz',
+    { schema: { tags: ['meta'], summary: 'The process is alive', response: { 200: healthSchema } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['meta'],
+        summary: 'Ready to answer searches',
+        response: { 200: readySchema, 503: readySchema.describe('Not ready; `missing` says why.') },
+      },
+    },
+    async (_request, reply) => {
+      const missing: string[] = [];
+      const checks = { elasticsearch: false, index: false, model: ctx.isModelReady() };
+      if (!checks.model) missing.push('model: not loaded');
+      try {
+        const info = await indexInfo(es, config.ES_INDEX);
+        checks.elasticsearch = true;
+        if (!info.concreteIndex) {
+          missing.push(`index: ${config.ES_INDEX} does not exist yet (run the embedder)`);
+        } else if (info.dims !== null && info.dims !== model.manifest.embedDim) {
+          missing.push(
+            `index: ${info.concreteIndex} holds ${info.dims}-dim vectors but the model gives ${model.manifest.embedDim}`,
+          );
+        } else {
+          checks.index = true;
+        }
+      } catch (err) {
+        if (!(err instanceof EsUnavailableError)) throw err;
+        missing.push(`elasticsearch: ${config.ES_HOST} is unreachable`);
+      }
+      const ready = missing.length === 0;
+      if (!ready) reply.code(503).header('Retry-After', '5');
+      return { status: ready ? 'ready' : 'not_ready', checks, missing };
+    },
+  );
+}

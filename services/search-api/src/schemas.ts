@@ -1,0 +1,108 @@
+// Request and response shapes as zod schemas: the one source for validation, error messages and the OpenAPI document.
+import { z } from 'zod';
+
+export const MAX_QUERY_CHARS = 1000;
+
+export interface Limits {
+  topK: number;
+  maxK: number;
+}
+
+function kSchema(limits: Limits, coerce: boolean) {
+  const message = `k must be an integer from 1 to ${limits.maxK}`;
+  const base = coerce ? z.coerce.number({ error: message }) : z.number({ error: message });
+  return base
+    .int({ error: message })
+    .min(1, { error: message })
+    .max(limits.maxK, { error: message })
+    .default(limits.topK)
+    .describe(`How many pictures to return (default ${limits.topK}).`);
+}
+
+function queryText(name: string) {
+  return z
+    .string({
+      error: (iss) =>
+        iss.input === undefined ? `${name} is required: the text to search for` : `${name} must be a single string`,
+    })
+    .trim()
+    .min(1, { error: `${name} must not be empty` })
+    .max(MAX_QUERY_CHARS, { error: `${name} must be at most ${MAX_QUERY_CHARS} characters` });
+}
+
+export const textQuerystring = (limits: Limits) =>
+  z.object({ q: queryText('q').describe('What to look for, e.g. "red car".'), k: kSchema(limits, true) });
+
+export const textBody = (limits: Limits) =>
+  z.object(
+    { text: queryText('text').describe('What to look for, e.g. "red car".'), k: kSchema(limits, false) },
+    { error: 'body must be a JSON object like {"text": "red car", "k": 10}' },
+  );
+
+export const kQuerystring = (limits: Limits) => z.object({ k: kSchema(limits, true) });
+
+export const similarParams = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,512}$/, { error: 'id must be a document id (letters, digits, "-" or "_")' })
+    .describe('Document id (SHA-256 of the picture bytes).'),
+});
+
+export const hitSchema = z.object({
+  id: z.string(),
+  score: z.number().describe('Cosine-based similarity in 0..1, higher is closer.'),
+  url: z.string().describe('/images/<path relative to IMAGES_DIR>'),
+  thumbnail_url: z.string().nullable(),
+  source_url: z.string().nullable(),
+  width: z.number().int(),
+  height: z.number().int(),
+  file_name: z.string(),
+});
+export type Hit = z.infer<typeof hitSchema>;
+
+export const hitsSchema = z.array(hitSchema).describe('Best match first.');
+
+export const errorSchema = z.object({
+  error: z.enum([
+    'bad_request',
+    'not_found',
+    'payload_too_large',
+    'unsupported_media_type',
+    'unavailable',
+    'overloaded',
+    'internal',
+  ]),
+  message: z.string(),
+});
+
+export const metaSchema = z.object({
+  model_name: z.string(),
+  vector_dim: z.number().int(),
+  device: z.string(),
+  es_version: z.string(),
+  es_index: z.string(),
+  doc_count: z.number().int(),
+  hnsw_m: z.number().int().nullable(),
+  hnsw_ef: z.number().int().nullable(),
+  cluster: z.string(),
+  model_dir: z.string(),
+  synthetic: z.boolean(),
+  concrete_index: z.string().nullable(),
+  provider: z.string(),
+  cluster_status: z.string(),
+});
+export type Meta = z.infer<typeof metaSchema>;
+
+export const healthSchema = z.object({ status: z.literal('ok') });
+
+export const readySchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.object({ elasticsearch: z.boolean(), index: z.boolean(), model: z.boolean() }),
+  missing: z.array(z.string()).describe('What is not ready yet, in words.'),
+});
+
+/** Error responses every search route can give, for the OpenAPI document. */
+export const searchErrors = {
+  400: errorSchema.describe('A parameter is missing or invalid; the message names it.'),
+  503: errorSchema.describe('Elasticsearch is unreachable or the server is overloaded; see Retry-After.'),
+};

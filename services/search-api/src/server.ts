@@ -1,0 +1,94 @@
+// buildServer: the Fastify app with every route, from injected parts (config, a loaded model, an ES client), so
+// tests start it on port 0 and main.ts only wires and listens.
+import swagger from '@fastify/swagger';
+import type { SearchApiConfig } from '@image-search/config';
+import type { Logger } from '@image-search/log';
+import type { Client } from '@image-search/search-index';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { ApiContext } from './context.ts';
+import { parseOrigins, registerCors } from './cors.ts';
+import { handleError, notFound, sendError } from './errors.ts';
+import { InferenceQueue } from './inference-queue.ts';
+import { LruCache } from './query-cache.ts';
+import { QueryEmbedder, type QueryModel } from './query-embedder.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { fileRoutes } from './routes/files.ts';
+import { metaRoutes } from './routes/meta.ts';
+import { searchRoutes } from './routes/search.ts';
+import { zodSerializerCompiler, zodToOpenApi, zodValidatorCompiler } from './zod-fastify.ts';
+
+export interface ServerDeps {
+  config: SearchApiConfig;
+  /** Loaded and warmed up. Owned by the caller, who closes it after the server. */
+  model: QueryModel;
+  /** Owned by the caller, like the model. */
+  es: Client;
+  logger?: Logger;
+}
+
+export interface SearchApi {
+  app: FastifyInstance;
+  embedder: QueryEmbedder;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
+  const { config, model, es } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // One line per request from our onResponse hook instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: 1000 },
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(zodSerializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    sendError(reply, notFound(`no route ${request.method} ${request.url.split('?', 1)[0]}`));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+  registerCors(app, parseOrigins(config.CORS_ORIGINS));
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'image-search API',
+        version: '0.1.0',
+        description: 'Text-to-image and image-to-image search over pictures indexed in Elasticsearch with CLIP.',
+      },
+      tags: [
+        { name: 'search', description: 'Nearest pictures by text, picture or id' },
+        { name: 'files', description: 'Pictures and thumbnails' },
+        { name: 'meta', description: 'Model, index and health' },
+      ],
+    },
+    transform: zodToOpenApi,
+  });
+
+  const queue = new InferenceQueue(config.MAX_CONCURRENT_INFERENCES, config.MAX_QUEUED_QUERIES);
+  const embedder = new QueryEmbedder(model, queue, new LruCache(config.QUERY_CACHE_SIZE));
+  const ctx: ApiContext = { config, es, model, embedder };
+  let closing = false;
+  // Requests already running finish (Fastify waits for them); their model runs drain before the model is closed.
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onClose', async () => {
+    await queue.drain();
+  });
+
+  await app.register(searchRoutes, ctx);
+  await app.register(fileRoutes, { imagesDir: config.IMAGES_DIR, thumbnailsDir: config.THUMBNAILS_DIR });
+  await app.register(metaRoutes, { ...ctx, isModelReady: () => !closing });
+  await app.register(docsRoutes);
+  return { app, embedder };
+}
