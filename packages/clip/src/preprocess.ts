@@ -44,8 +44,8 @@ export const DEFAULT_MAX_PIXELS = 100_000_000;
  * is never fully decoded) to an intermediate PRESHRINK_TARGET × S before the exact resample. The intermediate is
  * still well above S, so the result stays within the reference tolerance (see the preprocess tests).
  */
-const PRESHRINK_ABOVE = 6;
-const PRESHRINK_TARGET = 3;
+const PRESHRINK_ABOVE = 8;
+const PRESHRINK_TARGET = 4;
 
 const FORMATS: Readonly<Record<string, string>> = {
   jpeg: 'jpeg',
