@@ -203,12 +203,24 @@ describe('preprocessImage on broken and hostile input', () => {
 
   it("rejects truncated and corrupt files with code 'corrupt'", async () => {
     const jpeg = await sharp({
-      create: { width: 200, height: 150, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+      create: {
+        width: 200,
+        height: 150,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
     })
       .jpeg()
       .toBuffer();
     const png = await sharp({
-      create: { width: 200, height: 150, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+      create: {
+        width: 200,
+        height: 150,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
     })
       .png()
       .toBuffer();
