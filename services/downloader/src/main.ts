@@ -1,0 +1,103 @@
+// `pnpm downloader [--once]`: downloads every URL of URL_FILE into OUTPUT_DIR, then re-reads the list every
+// POLL_SECONDS. SIGTERM/SIGINT: no new downloads; in-flight ones get a few seconds to finish, then are cut and cleaned.
+import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
+import { createLogger, type Logger } from '@image-search/log';
+import { Agent } from 'undici';
+import { KeyTable } from './key-table.ts';
+import { acquireLock, LockHeldError } from './lock.ts';
+import { RecordJournal } from './records.ts';
+import { runRound } from './round.ts';
+import { removeStaleTemps, sidecarDir, stateDir } from './store.ts';
+
+/** How long in-flight downloads may go on after SIGTERM (Docker waits 10 s before SIGKILL). */
+const SHUTDOWN_GRACE_MS = 3000;
+
+function onShutdown(log: Logger, stop: AbortController, abort: AbortController): void {
+  const handle = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) {
+      log.warn({ signal }, 'second signal: cutting in-flight downloads now');
+      abort.abort();
+      return;
+    }
+    log.info({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'stopping: no new downloads, letting in-flight ones finish');
+    stop.abort();
+    setTimeout(() => abort.abort(), SHUTDOWN_GRACE_MS).unref();
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+}
+
+async function main(): Promise<void> {
+  const once = process.argv.includes('--once');
+  const config = exitOnConfigError('downloader', () => loadDownloaderConfig());
+  const log = createLogger('downloader', { level: config.LOG_LEVEL });
+  const stop = new AbortController();
+  const abort = new AbortController();
+  onShutdown(log, stop, abort);
+
+  await mkdir(sidecarDir(config.OUTPUT_DIR), { recursive: true });
+  let release: () => Promise<void>;
+  try {
+    release = await acquireLock(stateDir(config.OUTPUT_DIR));
+  } catch (err) {
+    if (!(err instanceof LockHeldError)) throw err;
+    log.error(err.message);
+    process.exitCode = 1;
+    return;
+  }
+  const dispatcher = new Agent({
+    keepAliveTimeout: 10_000,
+    connect: { timeout: config.REQUEST_TIMEOUT_SECONDS * 1000 },
+  });
+  try {
+    const staleTemps = await removeStaleTemps(config.OUTPUT_DIR);
+    const { journal, unreadable } = await RecordJournal.open(stateDir(config.OUTPUT_DIR));
+    if (unreadable > 0) log.warn({ unreadable, file: journal.file }, 'unreadable lines in the record journal ignored');
+    log.info(
+      {
+        urlFile: config.URL_FILE,
+        outputDir: config.OUTPUT_DIR,
+        records: journal.size,
+        staleTempsRemoved: staleTemps,
+        maxConcurrency: config.MAX_CONCURRENCY,
+        perHostConcurrency: config.PER_HOST_CONCURRENCY,
+        once,
+      },
+      'downloader started',
+    );
+    const reportedInvalid = new KeyTable();
+    try {
+      while (!stop.signal.aborted) {
+        await runRound(
+          {
+            urlFile: config.URL_FILE,
+            outputDir: config.OUTPUT_DIR,
+            maxConcurrency: config.MAX_CONCURRENCY,
+            perHostConcurrency: config.PER_HOST_CONCURRENCY,
+            timeoutMs: config.REQUEST_TIMEOUT_SECONDS * 1000,
+            maxBytes: config.MAX_IMAGE_BYTES,
+            maxRetries: config.MAX_RETRIES,
+            retryFailedAfterMs: config.RETRY_FAILED_AFTER * 1000,
+            userAgent: config.USER_AGENT,
+          },
+          { log, journal, dispatcher, stop: stop.signal, abort: abort.signal, reportedInvalid },
+        );
+        if (once) break;
+        await sleep(config.POLL_SECONDS * 1000, undefined, { signal: stop.signal }).catch(() => {});
+      }
+    } finally {
+      await journal.close();
+    }
+    log.info('downloader stopped');
+  } finally {
+    await dispatcher.destroy();
+    await release();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`downloader: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,250 @@
+// Durable per-URL records: an append-only JSONL journal (<OUTPUT_DIR>/.downloader/records.jsonl), one line per outcome,
+// the latest line for a URL winning. Each line is one write, and a torn last line (a crash mid-write) is cut off at
+// open, so a record is either whole or absent. Memory holds only a compact index (key → state, time, line number),
+// about 30 bytes a URL; the journal is rewritten without superseded lines (temp file, fsync, rename) at round end.
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { type Key64, KeyTable, stemKey } from './key-table.ts';
+import { tempPathFor } from './store.ts';
+
+export interface UrlRecord {
+  /** sha1(url), first 16 hex digits: the stored file's stem. */
+  key: string;
+  status: 'done' | 'failed';
+  url: string;
+  /** File name in OUTPUT_DIR when done. */
+  file: string | null;
+  bytes: number;
+  /** The real type, from the file's first bytes. */
+  content_type: string | null;
+  final_url: string | null;
+  attempts: number;
+  /** Failure reason (http_404, timeout, html, too_large …), null when done. */
+  error: string | null;
+  detail: string | null;
+  /** Permanent failures wait RETRY_FAILED_AFTER before another try; others are tried again next round. */
+  permanent: boolean;
+  /** When this outcome happened (ISO 8601). */
+  at: string;
+}
+
+export const UrlState = { Unknown: 0, Done: 1, FailedPermanent: 2, FailedTransient: 3 } as const;
+export type UrlState = (typeof UrlState)[keyof typeof UrlState];
+
+function stateOf(r: Pick<UrlRecord, 'status' | 'permanent'>): UrlState {
+  if (r.status === 'done') return UrlState.Done;
+  return r.permanent ? UrlState.FailedPermanent : UrlState.FailedTransient;
+}
+
+function growU8(a: Uint8Array<ArrayBuffer>, size: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(size);
+  b.set(a);
+  return b;
+}
+
+function growU32(a: Uint32Array<ArrayBuffer>, size: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(size);
+  b.set(a);
+  return b;
+}
+
+const KEY_PREFIX = /^\{"key":"([0-9a-f]{16})"/;
+
+export class RecordJournal {
+  private readonly keys = new KeyTable();
+  private states = new Uint8Array(1024);
+  private atSec = new Uint32Array(1024);
+  private lineOf = new Uint32Array(1024);
+  /** Lines in the journal file, including superseded and unreadable ones. */
+  private lines = 0;
+  private pending: string[] = [];
+  private batch: Promise<void> | null = null;
+  private tail: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private fh: FileHandle,
+  ) {}
+
+  /** Opens (creating) the journal in `dir` and loads its index. */
+  static async open(dir: string): Promise<{ journal: RecordJournal; unreadable: number }> {
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'records.jsonl');
+    const fh = await open(file, 'a+');
+    await cutTornTail(fh);
+    const journal = new RecordJournal(file, fh);
+    const unreadable = await journal.load();
+    return { journal, unreadable };
+  }
+
+  /** URLs with a record. */
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** Lines that a compaction would drop. */
+  get superseded(): number {
+    return this.lines - this.keys.size;
+  }
+
+  state(key: Key64): UrlState {
+    const id = this.keys.find(key);
+    return id === -1 ? UrlState.Unknown : (this.states[id] as UrlState);
+  }
+
+  /** When the URL's latest outcome happened, in ms since the epoch (0 when unknown). */
+  at(key: Key64): number {
+    const id = this.keys.find(key);
+    return id === -1 ? 0 : this.atSec[id] * 1000;
+  }
+
+  /** Records an outcome; resolves once its line is written (lines appended together share one write). */
+  append(record: UrlRecord): Promise<void> {
+    const key = stemKey(record.key);
+    if (!key) throw new Error(`record key ${record.key} is not 16 hex digits`);
+    this.remember(key, stateOf(record), Date.parse(record.at), this.lines++);
+    // key first, so compaction can read it without parsing the whole line
+    this.pending.push(`${JSON.stringify(record)}\n`);
+    if (this.batch) return this.batch;
+    const batch = this.tail.then(async () => {
+      this.batch = null;
+      const chunk = this.pending.join('');
+      this.pending = [];
+      await this.fh.write(chunk);
+    });
+    this.batch = batch;
+    this.tail = batch.catch(() => {});
+    return batch;
+  }
+
+  /** Waits for every appended line and makes the file durable. */
+  async flush(): Promise<void> {
+    while (this.batch) await this.batch;
+    await this.tail;
+    await this.fh.datasync();
+  }
+
+  /** Rewrites the journal without superseded lines when they are a quarter of it or more. */
+  async compactIfWorthIt(): Promise<boolean> {
+    if (this.superseded === 0 || this.superseded * 4 < this.lines) return false;
+    await this.compact();
+    return true;
+  }
+
+  async compact(): Promise<void> {
+    await this.flush();
+    const tmp = tempPathFor(path.dirname(this.file), path.basename(this.file));
+    const out = await open(tmp, 'w');
+    try {
+      let ordinal = 0;
+      let kept = 0;
+      let buffer: string[] = [];
+      let buffered = 0;
+      for await (const line of readLines(this.file)) {
+        const id = this.idOfLine(line);
+        if (id !== -1 && this.lineOf[id] === ordinal) {
+          this.lineOf[id] = kept++;
+          buffer.push(line, '\n');
+          buffered += line.length;
+          if (buffered > 1 << 20) {
+            await out.write(buffer.join(''));
+            buffer = [];
+            buffered = 0;
+          }
+        }
+        ordinal++;
+      }
+      await out.write(buffer.join(''));
+      await out.datasync();
+      await out.close();
+      await rename(tmp, this.file);
+      this.lines = kept;
+    } catch (err) {
+      await out.close().catch(() => {});
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await this.fh.close();
+    this.fh = await open(this.file, 'a+');
+    await syncDir(path.dirname(this.file));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.fh.close();
+  }
+
+  private remember(key: Key64, state: UrlState, atMs: number, line: number): void {
+    const id = this.keys.add(key);
+    if (id >= this.states.length) {
+      const size = this.states.length * 2;
+      this.states = growU8(this.states, size);
+      this.atSec = growU32(this.atSec, size);
+      this.lineOf = growU32(this.lineOf, size);
+    }
+    this.states[id] = state;
+    this.atSec[id] = Number.isFinite(atMs) ? Math.floor(atMs / 1000) : 0;
+    this.lineOf[id] = line;
+  }
+
+  private idOfLine(line: string): number {
+    const m = KEY_PREFIX.exec(line);
+    let stem = m?.[1];
+    if (!stem) {
+      try {
+        stem = (JSON.parse(line) as UrlRecord).key;
+      } catch {
+        return -1;
+      }
+    }
+    const key = stemKey(stem ?? '');
+    return key ? this.keys.find(key) : -1;
+  }
+
+  private async load(): Promise<number> {
+    let unreadable = 0;
+    for await (const line of readLines(this.file)) {
+      const ordinal = this.lines++;
+      let record: UrlRecord;
+      try {
+        record = JSON.parse(line) as UrlRecord;
+      } catch {
+        unreadable++;
+        continue;
+      }
+      const key = stemKey(record.key);
+      if (!key || (record.status !== 'done' && record.status !== 'failed')) {
+        unreadable++;
+        continue;
+      }
+      this.remember(key, stateOf(record), Date.parse(record.at), ordinal);
+    }
+    return unreadable;
+  }
+}
+
+function readLines(file: string): AsyncIterable<string> {
+  return createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+}
+
+/** A crash in the middle of an append leaves a line without its newline: cut it, or the next append would join it. */
+async function cutTornTail(fh: FileHandle): Promise<void> {
+  const { size } = await fh.stat();
+  if (size === 0) return;
+  const window = Buffer.alloc(Math.min(size, 1 << 20));
+  await fh.read(window, 0, window.length, size - window.length);
+  if (window[window.length - 1] === 0x0a) return;
+  const lastNewline = window.lastIndexOf(0x0a);
+  await fh.truncate(size - window.length + lastNewline + 1);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}

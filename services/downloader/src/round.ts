@@ -1,0 +1,269 @@
+// One pass over the URL list. A first read classifies every line (invalid, duplicate, already done, failed and still
+// waiting, to fetch) keeping only the line numbers to fetch; a second read hands those URLs to the downloads with a
+// bounded read-ahead. Memory grows with neither the list nor the downloads beyond the compact record index.
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from '@image-search/log';
+import { Progress } from '@image-search/log';
+import pLimit from 'p-limit';
+import type { Dispatcher } from 'undici';
+import { type DownloadContext, downloadUrl } from './download.ts';
+import { HostLimit } from './host-limit.ts';
+import { KeyTable, urlKey } from './key-table.ts';
+import { type RecordJournal, UrlState } from './records.ts';
+import { sidecarDir } from './store.ts';
+import { listLines } from './url-list.ts';
+
+export interface RoundOptions {
+  urlFile: string;
+  outputDir: string;
+  maxConcurrency: number;
+  perHostConcurrency: number;
+  timeoutMs: number;
+  maxBytes: number;
+  maxRetries: number;
+  retryFailedAfterMs: number;
+  userAgent: string;
+  /** First backoff wait before jitter (1 s); tests make it short. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  maxRetryAfterMs?: number;
+  progressEveryMs?: number;
+}
+
+export interface RoundState {
+  log: Logger;
+  journal: RecordJournal;
+  dispatcher: Dispatcher;
+  stop: AbortSignal;
+  abort: AbortSignal;
+  /** Invalid lines already reported by this process (hashes of their text), so each is reported once. */
+  reportedInvalid: KeyTable;
+}
+
+export interface RoundSummary {
+  listMissing: boolean;
+  /** Distinct URLs in the list. */
+  urls: number;
+  duplicates: number;
+  invalid: number;
+  alreadyThere: number;
+  /** Permanent failures still inside RETRY_FAILED_AFTER. */
+  waitingRetry: number;
+  toFetch: number;
+  new: number;
+  failed: Record<string, number>;
+  failedTotal: number;
+  bytes: number;
+  seconds: number;
+  stopped: boolean;
+}
+
+class LineNumbers {
+  private data = new Uint32Array(1024);
+  length = 0;
+  push(n: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Uint32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = n;
+  }
+  at(i: number): number {
+    return this.data[i];
+  }
+}
+
+const MAX_INVALID_SHOWN = 20;
+
+export async function runRound(opts: RoundOptions, state: RoundState): Promise<RoundSummary> {
+  const { log, journal } = state;
+  const started = performance.now();
+  const summary: RoundSummary = {
+    listMissing: false,
+    urls: 0,
+    duplicates: 0,
+    invalid: 0,
+    alreadyThere: 0,
+    waitingRetry: 0,
+    toFetch: 0,
+    new: 0,
+    failed: {},
+    failedTotal: 0,
+    bytes: 0,
+    seconds: 0,
+    stopped: false,
+  };
+
+  // First read: classify.
+  const toFetch = new LineNumbers();
+  const seen = new KeyTable();
+  const newlyInvalid: Array<{ line: number; text: string; why: string }> = [];
+  let newlyInvalidCount = 0;
+  const now = Date.now();
+  try {
+    for await (const { lineNo, line } of listLines(opts.urlFile)) {
+      if (line.kind === 'skip') continue;
+      if (line.kind === 'invalid') {
+        summary.invalid++;
+        const textKey = urlKey(line.text);
+        if (state.reportedInvalid.find(textKey) === -1) {
+          state.reportedInvalid.add(textKey);
+          newlyInvalidCount++;
+          if (newlyInvalid.length < MAX_INVALID_SHOWN) {
+            newlyInvalid.push({ line: lineNo, text: line.text.slice(0, 200), why: line.why });
+          }
+        }
+        continue;
+      }
+      const key = urlKey(line.url);
+      if (seen.find(key) !== -1) {
+        summary.duplicates++;
+        continue;
+      }
+      seen.add(key);
+      summary.urls++;
+      const st = journal.state(key);
+      if (st === UrlState.Done) summary.alreadyThere++;
+      else if (st === UrlState.FailedPermanent && now - journal.at(key) < opts.retryFailedAfterMs)
+        summary.waitingRetry++;
+      else toFetch.push(lineNo);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    log.warn({ urlFile: opts.urlFile }, `URL list ${opts.urlFile} does not exist (yet); will look again`);
+    summary.listMissing = true;
+    summary.seconds = (performance.now() - started) / 1000;
+    return summary;
+  }
+  if (newlyInvalidCount > 0) {
+    const more = newlyInvalidCount - newlyInvalid.length;
+    log.warn(
+      { urlFile: opts.urlFile, count: newlyInvalidCount, lines: newlyInvalid },
+      `${newlyInvalidCount} invalid line(s) in the URL list, skipped: ${newlyInvalid
+        .map((l) => `line ${l.line} (${l.why})`)
+        .join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+    );
+  }
+  summary.toFetch = toFetch.length;
+  log.info(
+    {
+      urls: summary.urls,
+      toFetch: summary.toFetch,
+      alreadyThere: summary.alreadyThere,
+      waitingRetry: summary.waitingRetry,
+      duplicates: summary.duplicates,
+      invalid: summary.invalid,
+    },
+    `round started: ${summary.toFetch} to fetch of ${summary.urls} URLs`,
+  );
+
+  if (toFetch.length > 0) await fetchAll(opts, state, toFetch, summary);
+
+  await journal.flush();
+  if (await journal.compactIfWorthIt()) log.info({ records: journal.size }, 'record journal compacted');
+  summary.stopped = state.stop.aborted;
+  summary.seconds = Math.round((performance.now() - started) / 100) / 10;
+  log.info(
+    {
+      new: summary.new,
+      alreadyThere: summary.alreadyThere,
+      waitingRetry: summary.waitingRetry,
+      failed: summary.failed,
+      failedTotal: summary.failedTotal,
+      bytes: summary.bytes,
+      seconds: summary.seconds,
+      urls: summary.urls,
+      duplicates: summary.duplicates,
+      invalid: summary.invalid,
+      stopped: summary.stopped,
+    },
+    `round ${summary.stopped ? 'stopped' : 'finished'}: ${summary.new} new, ${summary.alreadyThere} already there, ` +
+      `${summary.failedTotal} failed, ${(summary.bytes / 2 ** 20).toFixed(1)} MiB in ${summary.seconds} s`,
+  );
+  return summary;
+}
+
+/** Second read: download the numbered lines, at most a window of them queued at once. */
+async function fetchAll(opts: RoundOptions, state: RoundState, lines: LineNumbers, summary: RoundSummary) {
+  const { log, journal } = state;
+  await mkdir(sidecarDir(opts.outputDir), { recursive: true });
+  const failure = new AbortController();
+  const ctx: DownloadContext = {
+    outputDir: opts.outputDir,
+    dispatcher: state.dispatcher,
+    userAgent: opts.userAgent,
+    timeoutMs: opts.timeoutMs,
+    maxBytes: opts.maxBytes,
+    maxRetries: opts.maxRetries,
+    backoff: { baseMs: opts.backoffBaseMs ?? 1000, maxMs: opts.backoffMaxMs ?? 30_000 },
+    maxRetryAfterMs: opts.maxRetryAfterMs ?? 60_000,
+    hostLimit: new HostLimit(opts.perHostConcurrency),
+    slots: pLimit(opts.maxConcurrency),
+    stop: AbortSignal.any([state.stop, failure.signal]),
+    abort: AbortSignal.any([state.abort, failure.signal]),
+  };
+  const progress = new Progress(log, 'downloading', lines.length, Number.POSITIVE_INFINITY);
+  const report = () =>
+    log.info(
+      { ...progress.snapshot(), new: summary.new, failed: summary.failedTotal, bytes: summary.bytes },
+      `downloading: ${summary.new + summary.failedTotal}/${lines.length}`,
+    );
+  const timer = setInterval(report, opts.progressEveryMs ?? 5000);
+  timer.unref();
+
+  const window = Math.max(1024, opts.maxConcurrency * 32);
+  const running = new Set<Promise<void>>();
+  let wake: (() => void) | undefined;
+  let fatal: unknown;
+
+  const one = async (url: string, stem: string): Promise<void> => {
+    const record = await downloadUrl(url, stem, ctx);
+    if (!record) return;
+    await journal.append(record);
+    if (record.status === 'done') {
+      summary.new++;
+      summary.bytes += record.bytes;
+      log.debug({ url, file: record.file, bytes: record.bytes, attempts: record.attempts }, 'stored');
+    } else {
+      summary.failedTotal++;
+      const reason = record.error ?? 'unknown';
+      summary.failed[reason] = (summary.failed[reason] ?? 0) + 1;
+      log.warn(
+        { url, reason, detail: record.detail, attempts: record.attempts, finalUrl: record.final_url },
+        `download failed: ${reason}`,
+      );
+    }
+    progress.add();
+  };
+
+  try {
+    let cursor = 0;
+    for await (const { lineNo, line } of listLines(opts.urlFile)) {
+      if (cursor >= lines.length || ctx.stop.aborted) break;
+      if (lineNo !== lines.at(cursor)) continue;
+      cursor++;
+      // The list may have changed since the first read: check again what this line is.
+      if (line.kind !== 'url') continue;
+      const key = urlKey(line.url);
+      if (journal.state(key) === UrlState.Done) continue;
+      while (running.size >= window) await new Promise<void>((resolve) => (wake = resolve));
+      const task = one(line.url, key.stem)
+        .catch((err) => {
+          fatal ??= err;
+          failure.abort();
+        })
+        .finally(() => {
+          running.delete(task);
+          wake?.();
+          wake = undefined;
+        });
+      running.add(task);
+    }
+    await Promise.all(running);
+  } finally {
+    clearInterval(timer);
+  }
+  if (fatal) throw fatal;
+  report();
+}
