@@ -57,6 +57,8 @@ export function App({ defaultK }: AppProps) {
   const [meta, setMeta] = useState<Meta | null>(null);
   const [metaError, setMetaError] = useState<string | null>(null);
   const [open, setOpen] = useState<number | null>(null);
+  // Counts searches started, so a watcher (the browser test, the benchmark) can tell new results from old ones.
+  const [searches, setSearches] = useState(0);
   const inflight = useRef<AbortController | null>(null);
   const preview = useRef<string | null>(null);
 
@@ -80,6 +82,7 @@ export function App({ defaultK }: AppProps) {
         preview.current = null;
       }
       setQuery(q);
+      setSearches((n) => n + 1);
       setOpen(null);
       setPhase({ status: 'loading' });
       if (history !== 'none') {
@@ -181,25 +184,27 @@ export function App({ defaultK }: AppProps) {
             </span>
           </div>
         )}
-        <div className="status-line" role="status" aria-live="polite">
-          {loading && <span className="spinner" aria-hidden="true" />}
-          {loading && 'Searching…'}
-          {phase.status === 'done' && result && (
-            <span title={timingTitle(result.serverTiming)}>
-              {hits.length} {hits.length === 1 ? 'result' : 'results'} in{' '}
-              <span className="latency" data-testid="latency">
-                {Math.round(result.latencyMs)} ms
+        <section className="results" aria-label="Search results" aria-busy={loading} data-searches={searches}>
+          <div className="status-line" role="status" aria-live="polite">
+            {loading && <span className="spinner" aria-hidden="true" />}
+            {loading && 'Searching…'}
+            {phase.status === 'done' && result && (
+              <span title={timingTitle(result.serverTiming)}>
+                {hits.length} {hits.length === 1 ? 'result' : 'results'} in{' '}
+                <span className="latency" data-testid="latency">
+                  {Math.round(result.latencyMs)} ms
+                </span>
               </span>
-            </span>
+            )}
+          </div>
+          {phase.status === 'error' && (
+            <ErrorNotice error={phase.error} onRetry={query ? () => void run(query, k, 'none') : undefined} />
           )}
-        </div>
-        {phase.status === 'error' && (
-          <ErrorNotice error={phase.error} onRetry={query ? () => void run(query, k, 'none') : undefined} />
-        )}
-        {phase.status === 'done' && hits.length === 0 && <EmptyNotice docCount={meta?.doc_count ?? null} />}
-        {phase.status === 'idle' && meta && meta.doc_count === 0 && <EmptyNotice docCount={0} />}
-        {loading && hits.length === 0 && <GridSkeleton count={k} />}
-        {hits.length > 0 && phase.status !== 'error' && <ResultGrid hits={hits} stale={loading} onOpen={setOpen} />}
+          {phase.status === 'done' && hits.length === 0 && <EmptyNotice docCount={meta?.doc_count ?? null} />}
+          {phase.status === 'idle' && meta && meta.doc_count === 0 && <EmptyNotice docCount={0} />}
+          {loading && hits.length === 0 && <GridSkeleton count={k} />}
+          {hits.length > 0 && phase.status !== 'error' && <ResultGrid hits={hits} stale={loading} onOpen={setOpen} />}
+        </section>
         <Lightbox hits={hits} index={open} onIndexChange={setOpen} onMoreLikeThis={moreLikeThis} />
       </main>
       <footer>

@@ -1,0 +1,180 @@
+// A real stack in child processes for the browser test and bench/ui.ts: search-api (and the embedder) run from the
+// repository with tsx, the UI server on a free port, and Debian's chromium driven by playwright-core.
+// No DOM types here: this file is also type-checked with the root (Node-only) settings through bench/ui.ts.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const TSX = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
+export const CHROMIUM = '/usr/bin/chromium';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Child {
+  proc: ChildProcess;
+  /** The last lines it wrote, for a failure message. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Runs `tsx <script>` from the repository root with `env` added to this process's environment. */
+export function startTsx(name: string, script: string, args: string[], env: Record<string, string>): Child {
+  const proc = spawn(TSX, [script, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-8000);
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  return {
+    proc,
+    output: () => `[${name}]\n${tail}`,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs a script to completion; rejects with its output when it fails. */
+export async function runTsx(name: string, script: string, args: string[], env: Record<string, string>) {
+  const child = startTsx(name, script, args, env);
+  const code = await new Promise<number | null>((resolve) => child.proc.once('exit', (c) => resolve(c)));
+  if (code !== 0) throw new Error(`${name} exited with ${code}\n${child.output()}`);
+}
+
+/** Polls `url` until it answers 200; fails early, with its output, when the child dies first. */
+export async function waitForOk(url: string, child: Child, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.proc.exitCode !== null) throw new Error(`exited before ${url} answered\n${child.output()}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})\n${child.output()}`);
+}
+
+export interface ApiEnv {
+  ES_HOST: string;
+  ES_INDEX: string;
+  MODEL_DIR: string;
+  IMAGES_DIR: string;
+  THUMBNAILS_DIR: string;
+}
+
+export async function startSearchApi(env: ApiEnv, extra: Record<string, string> = {}) {
+  const port = await freePort();
+  const child = startTsx('search-api', 'services/search-api/src/main.ts', [], {
+    ...env,
+    API_HOST: '127.0.0.1',
+    API_PORT: String(port),
+    DEVICE: 'cpu',
+    LOG_LEVEL: 'WARN',
+    ...extra,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForOk(`${url}/readyz`, child);
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  return { url, child };
+}
+
+export async function startUi(apiUrl: string, topK: number) {
+  const port = await freePort();
+  const child = startTsx('ui', 'services/ui/server/main.ts', [], {
+    UI_HOST: '127.0.0.1',
+    UI_PORT: String(port),
+    API_URL: apiUrl,
+    TOP_K: String(topK),
+    LOG_LEVEL: 'WARN',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForOk(`${url}/healthz`, child);
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  return { url, child };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+    ],
+  });
+}
+
+/** Deletes every index whose name starts with `prefix` (the alias's concrete indices); the cluster refuses wildcards. */
+export async function deleteIndices(esHost: string, prefix: string): Promise<void> {
+  const res = await fetch(`${esHost}/_cat/indices/${prefix}*?format=json&h=index`);
+  if (!res.ok) return;
+  const names = ((await res.json()) as Array<{ index: string }>)
+    .map((r) => r.index)
+    .filter((n) => n.startsWith(prefix));
+  if (names.length > 0) await fetch(`${esHost}/${names.join(',')}`, { method: 'DELETE' });
+}
+
+/** How many searches the page has started (the results section's data-searches). */
+export const SEARCHES_STARTED = `Number(document.querySelector('section.results')?.dataset.searches ?? 0)`;
+
+/**
+ * Page-side predicate, as a string so this file needs no DOM types: true once a search after the `after`-th has
+ * finished and all `k` result pictures have loaded.
+ */
+export function resultsLoaded(k: number, after: number): string {
+  return `(() => {
+    const section = document.querySelector('section.results');
+    if (!section || Number(section.dataset.searches) <= ${after} || section.getAttribute('aria-busy') === 'true') return false;
+    const imgs = Array.from(document.querySelectorAll('ol.grid img'));
+    return imgs.length === ${k} && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  })()`;
+}
+
+/** Page-side: waits until every result picture is decoded and two frames have passed, so they have been painted. */
+export const AFTER_PAINT = `(async () => {
+  await Promise.all(Array.from(document.querySelectorAll('ol.grid img')).map((i) => i.decode()));
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return true;
+})()`;
