@@ -252,8 +252,11 @@ function makeThumbnail(decoded: Raster, cmyk: boolean, maxSize: number): Promise
     raster = { data: rgb, width, height, channels: 3 };
   }
   const { data, width, height, channels } = raster;
-  return sharp(data, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } })
-    .resize(maxSize, maxSize, { fit: 'inside', withoutEnlargement: true })
-    .webp({ quality: 80 })
-    .toBuffer();
+  return (
+    sharp(data, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } })
+      .resize(maxSize, maxSize, { fit: 'inside', withoutEnlargement: true })
+      // effort 1 encodes ~3× faster than the default 4 for ~15% larger files: thumbnails must not slow indexing.
+      .webp({ quality: 80, effort: 1 })
+      .toBuffer()
+  );
 }

@@ -163,6 +163,21 @@ describe('preprocessImage on the kinds of files people have', () => {
     expect(rgbAt((await preprocessImage(strip, OPTS)).tensor, 112, 112)).toEqual([0x20, 0xc0, 0x40]);
   });
 
+  it('resamples with bilinear filtering when the model asks for it', async () => {
+    // A horizontal ramp: both filters keep a ramp a ramp, and differ only slightly.
+    const ramp = Buffer.alloc(300 * 200 * 3);
+    for (let p = 0; p < 300 * 200; p++) ramp.fill(Math.floor(((p % 300) * 255) / 299), p * 3, p * 3 + 3);
+    const png = await sharp(ramp, { raw: { width: 300, height: 200, channels: 3 } })
+      .png()
+      .toBuffer();
+    const bicubic = (await preprocessImage(png, OPTS)).tensor;
+    const bilinear = (await preprocessImage(png, { ...OPTS, interpolation: 'bilinear' })).tensor;
+    expect(rgbAt(bilinear, 100, 0)[0]).toBeLessThan(rgbAt(bilinear, 100, 223)[0]);
+    for (const x of [0, 50, 112, 200, 223]) {
+      expect(Math.abs(rgbAt(bilinear, 100, x)[0] - rgbAt(bicubic, 100, x)[0])).toBeLessThanOrEqual(2);
+    }
+  });
+
   it('reads TIFF, WebP and AVIF and names the format', async () => {
     const base = solid(30, 30, '#808080');
     for (const [format, buf] of [
