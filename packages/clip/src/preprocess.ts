@@ -108,7 +108,8 @@ export async function preprocessImage(input: Buffer | string, opts: PreprocessOp
   const top = roundHalfEven((newHeight - S) / 2);
   let source = decoded;
   if (hasAlpha && !palette) {
-    source = { ...decoded, data: Uint8Array.from(decoded.data) };
+    // The thumbnail encoder may still be reading the decoded pixels: premultiply a copy then.
+    if (thumbnail) source = { ...decoded, data: decoded.data.slice() };
     premultiplyAlpha(source);
   }
   const window = resizeWindow(source, newWidth, newHeight, { left, top, width: S, height: S }, filter);
