@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Logger } from '@image-search/log';
 import { ModelDirError, type ModelManifest, readManifest } from './manifest.ts';
-import { type Device, openSessions, ort, type Provider } from './session.ts';
+import { type Device, ModelLoadError, openSessions, ort, type Provider } from './session.ts';
 import { Tokenizer } from './tokenizer.ts';
 
 export interface ClipModel {
@@ -94,7 +94,10 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   const { provider, sessions } = await openSessions(
     [path.join(abs, manifest.files.visual), path.join(abs, manifest.files.textual)],
     opts,
-  );
+  ).catch((err: Error) => {
+    if (!(err instanceof ModelLoadError)) throw err;
+    throw new ModelDirError(abs, `${err.message}; the file may be truncated or not an ONNX model`);
+  });
   const [visual, textual] = sessions;
   checkNames(abs, manifest.files.visual, visual, IMAGE_INPUT);
   checkNames(abs, manifest.files.textual, textual, TEXT_INPUT);

@@ -51,8 +51,34 @@ function cudaProviderLibrary(): string | null {
   return existsSync(lib) ? lib : null;
 }
 
+/** ONNX Runtime could not load a model file (truncated, not ONNX, unsupported operator …). */
+export class ModelLoadError extends Error {
+  override readonly name = 'ModelLoadError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${path.basename(file)} cannot be loaded: ${reason}`);
+  }
+}
+
 async function createOn(provider: Provider, file: string, threads: number | undefined) {
-  return ort.InferenceSession.create(file, ortOptions(provider, threads));
+  try {
+    return await ort.InferenceSession.create(file, ortOptions(provider, threads));
+  } catch (err) {
+    throw new ModelLoadError(file, (err as Error).message.split('\n')[0]);
+  }
+}
+
+async function createAll(provider: Provider, files: string[], threads: number | undefined) {
+  const sessions: ort.InferenceSession[] = [];
+  try {
+    for (const f of files) sessions.push(await createOn(provider, f, threads));
+    return sessions;
+  } catch (err) {
+    for (const s of sessions) await s.release();
+    throw err;
+  }
 }
 
 /**
@@ -67,9 +93,7 @@ export async function openSessions(
   if (device === 'cuda' || device === 'auto') {
     try {
       if (!cudaProviderLibrary()) throw new Error('onnxruntime-node was installed without its CUDA provider library');
-      const sessions: ort.InferenceSession[] = [];
-      for (const f of files) sessions.push(await createOn('cuda', f, opts.threads));
-      return { provider: 'cuda', sessions };
+      return { provider: 'cuda', sessions: await createAll('cuda', files, opts.threads) };
     } catch (err) {
       const why = (err as Error).message.split('\n')[0];
       if (device === 'cuda') {
@@ -80,9 +104,7 @@ export async function openSessions(
       opts.logger?.info({ device, provider: 'cpu', reason: why }, 'CUDA not available, running the model on CPU');
     }
   }
-  const sessions: ort.InferenceSession[] = [];
-  for (const f of files) sessions.push(await createOn('cpu', f, opts.threads));
-  return { provider: 'cpu', sessions };
+  return { provider: 'cpu', sessions: await createAll('cpu', files, opts.threads) };
 }
 
 export { ort };

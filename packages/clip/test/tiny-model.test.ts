@@ -155,6 +155,19 @@ describe('loadModel', () => {
     expect(err.message).toMatch(/does not exist.*pnpm clip synth --arch tiny --out DIR/);
   });
 
+  it('names a model file ONNX Runtime cannot load', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'clip-broken-'));
+    try {
+      await cp(await syntheticModel('tiny'), dir, { recursive: true });
+      await writeFile(path.join(dir, 'textual.onnx'), 'not a model');
+      const err = await loadModel(dir, { device: 'cpu' }).catch((e) => e);
+      expect(err).toBeInstanceOf(ModelDirError);
+      expect(err.message).toMatch(/textual\.onnx cannot be loaded.*pnpm clip synth/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('DEVICE=auto falls back to CPU with one log line when CUDA is missing; DEVICE=cuda says what to do', async () => {
     const lines: string[] = [];
     const destination = new Writable({
