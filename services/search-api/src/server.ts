@@ -7,7 +7,7 @@ import type { Client } from '@image-search/search-index';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { ApiContext } from './context.ts';
 import { parseOrigins, registerCors } from './cors.ts';
-import { handleError, notFound, sendError } from './errors.ts';
+import { badRequest, handleError, notFound, sendError } from './errors.ts';
 import { InferenceQueue } from './inference-queue.ts';
 import { LruCache } from './query-cache.ts';
 import { QueryEmbedder, type QueryModel } from './query-embedder.ts';
@@ -31,13 +31,31 @@ export interface SearchApi {
   embedder: QueryEmbedder;
 }
 
+/** A search that has not answered in this time is reported as Elasticsearch being unavailable (503). */
+const ES_REQUEST_TIMEOUT_MS = 10_000;
+
 export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
-  const { config, model, es } = deps;
+  const { config, model } = deps;
+  // Fail fast: the client's default retries with backoff keep a request waiting seconds for a cluster that is down,
+  // where a 503 with Retry-After tells the caller at once. Shares the caller's connection pool.
+  const es = deps.es.child({ maxRetries: 0, requestTimeout: ES_REQUEST_TIMEOUT_MS });
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     // One line per request from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 1000 },
+    // {"__proto__": …} in a body is dropped rather than refused: harmless once removed.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
+    // A URL the router cannot decode (or an over-long parameter): under the file folders that is just a missing
+    // file (404) like every other odd path there; elsewhere it is the caller's mistake (400).
+    frameworkErrors: (err, request, reply) => {
+      const path = (request.raw.url ?? '').split('?', 1)[0];
+      if (/^\/(images|thumbnails)\//.test(path)) return sendError(reply, notFound('no such file'));
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH')
+        return sendError(reply, badRequest('path: a path parameter is too long'));
+      return sendError(reply, badRequest(`path: not a valid URL (${path.slice(0, 200)})`));
+    },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(zodSerializerCompiler);

@@ -4,7 +4,7 @@ import { getVector, knnSearch } from '@image-search/search-index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ApiContext } from '../context.ts';
-import { badRequest, notFound, tooLarge, unsupportedMedia } from '../errors.ts';
+import { ApiError, badRequest, notFound, tooLarge, unsupportedMedia } from '../errors.ts';
 import { toHit } from '../hits.ts';
 import { uploadToTensor } from '../image-upload.ts';
 import type { Embedding } from '../query-embedder.ts';
@@ -29,6 +29,8 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
   const textB = textBody(limits);
   const kQ = kQuerystring(limits);
   const response = { 200: hitsSchema, ...searchErrors };
+  // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
+  app.removeContentTypeParser('text/plain');
 
   async function nearest(vector: Float32Array | number[], k: number, timing: ServerTiming, excludeId?: string) {
     const [hits, knnMs] = await timed(() =>
@@ -166,14 +168,21 @@ async function uploadedBytes(request: FastifyRequest, maxBytes: number): Promise
   if (!request.isMultipart()) {
     throw unsupportedMedia('file: send the picture as multipart/form-data with a field named "file"');
   }
-  const part = await request.file();
-  if (!part) throw badRequest('file: the multipart form has no file; put the picture in a field named "file"');
-  if (part.fieldname !== 'file') {
-    throw badRequest(`file: the picture must be in a field named "file" (got "${part.fieldname}")`);
+  try {
+    const part = await request.file();
+    if (!part) throw badRequest('file: the multipart form has no file; put the picture in a field named "file"');
+    if (part.fieldname !== 'file') {
+      throw badRequest(`file: the picture must be in a field named "file" (got "${part.fieldname}")`);
+    }
+    const bytes = await part.toBuffer();
+    if (part.file.truncated) {
+      throw tooLarge(`file: the picture is larger than ${maxBytes} bytes (MAX_UPLOAD_BYTES)`);
+    }
+    return bytes;
+  } catch (err) {
+    // The multipart parser throws plain Errors for a malformed body ("Boundary not found", "Unexpected end"):
+    // the caller's mistake, not ours. Its own limit errors carry a status and are mapped by the error handler.
+    if (err instanceof ApiError || (err as { statusCode?: number }).statusCode) throw err;
+    throw badRequest(`file: malformed multipart/form-data body (${(err as Error).message})`);
   }
-  const bytes = await part.toBuffer();
-  if (part.file.truncated) {
-    throw tooLarge(`file: the picture is larger than ${maxBytes} bytes (MAX_UPLOAD_BYTES)`);
-  }
-  return bytes;
 }
