@@ -116,6 +116,23 @@ describe('preprocessImage on the kinds of files people have', () => {
     expect(rgbAt((await preprocessImage(grayAlpha, OPTS)).tensor, 50, 50)).toEqual([200, 200, 200]);
   });
 
+  it('converts CMYK naively after resizing, as Pillow does (no colour profile)', async () => {
+    const cmyk = await solid(40, 30, '#c04020').toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();
+    expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
+    const { data } = await sharp(cmyk)
+      .pipelineColourspace('cmyk')
+      .toColourspace('cmyk')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const [c, m, y, k] = [data[0]!, data[1]!, data[2]!, data[3]!];
+    const naive = (v: number) => {
+      const nk = 255 - k;
+      const t = v * nk + 128;
+      return Math.max(nk - (((t >> 8) + t) >> 8), 0);
+    };
+    expect(rgbAt((await preprocessImage(cmyk, OPTS)).tensor, 100, 100)).toEqual([naive(c), naive(m), naive(y)]);
+  });
+
   it('reads palette PNGs', async () => {
     const png = await solid(60, 40, '#3366cc').png({ palette: true, colours: 4 }).toBuffer();
     expect((await sharp(png).metadata()).isPalette).toBe(true);
@@ -274,6 +291,17 @@ describe('preprocessImage on broken and hostile input', () => {
 });
 
 describe('huge pictures', () => {
+  it('are decoded shrunk, keeping their upright size and colours', async () => {
+    const big = await solid(2400, 1900, '#0000ff')
+      .composite([{ input: await solid(1200, 1900, '#ff0000').png().toBuffer(), left: 0, top: 0 }])
+      .jpeg()
+      .toBuffer();
+    const out = await preprocessImage(big, OPTS);
+    expect([out.width, out.height]).toEqual([2400, 1900]);
+    expect(rgbAt(out.tensor, 112, 20)[0]).toBeGreaterThan(240);
+    expect(rgbAt(out.tensor, 112, 200)[2]).toBeGreaterThan(240);
+  });
+
   const coco = fixture('images/coco-mini/val2017');
   it.skipIf(coco.missing !== undefined)(
     'are shrunk by sharp first and stay within the reference tolerance of the exact resample',
