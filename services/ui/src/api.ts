@@ -99,7 +99,7 @@ export function parseServerTiming(header: string | null): Record<string, number>
 function hintFor(kind: ApiErrorKind): string {
   switch (kind) {
     case 'api_down':
-      return 'The search API is not answering. Start it with "pnpm search-api" (or check API_URL), then try again.';
+      return 'Start it with "pnpm search-api" (or check that API_URL points at it), then try again.';
     case 'unavailable':
       return 'Elasticsearch or the model is not ready. Check that Elasticsearch is running ("pnpm es:status"); the API recovers by itself once it is back. Try again in a few seconds.';
     case 'bad_request':

@@ -46,7 +46,19 @@ export function SearchForm({ text, k, busy, onTextChange, onKChange, onSearch, o
             onClick={() => fileInput.current?.click()}
             title="Search with a picture: choose a file, drop one on the page, or paste one"
           >
-            <span aria-hidden="true">⤒ </span>Search by picture
+            <svg
+              className="icon"
+              viewBox="0 0 24 24"
+              aria-hidden="true"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2"
+            >
+              <rect x="3" y="4" width="18" height="16" rx="2" />
+              <circle cx="9" cy="10" r="2" />
+              <path d="m21 16-5-5-9 9" />
+            </svg>
+            Search by picture
           </button>
           <input
             ref={fileInput}
