@@ -1,7 +1,8 @@
 // vitest globalSetup for the integration project: reuse the Elasticsearch at ES_HOST when it answers, otherwise start
 // the local node on that port (pnpm es:start's code) and stop it after the run. Test files read process.env.ES_HOST.
+import { parseEnv } from '@image-search/config';
 import type { TestProject } from 'vitest/node';
-import { isElasticsearchUp, type LocalEs, startLocalElasticsearch } from '../scripts/es/local-es.ts';
+import { isElasticsearchUp, type LocalEs, localEsSpec, startLocalElasticsearch } from '../scripts/es/local-es.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,6 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const t0 = performance.now();
     local = await startLocalElasticsearch({
       port: Number(url.port || 9200),
+      heap: parseEnv(localEsSpec).ES_HEAP,
       log: (line) => console.log(`[elasticsearch] ${line}`),
     });
     const how = local.startedByUs ? 'started' : 'found';

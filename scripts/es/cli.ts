@@ -1,23 +1,17 @@
 // pnpm es:start | es:stop | es:status [--port N] [--nodes N] [--heap 1g] [--data-dir DIR]
 // Port and heap default to ES_PORT / ES_HEAP; flags win (tests use them to run a second instance).
-import { int, parseEnv, str } from '@image-search/config';
+import { parseEnv } from '@image-search/config';
 import {
-  DEFAULT_HEAP,
-  DEFAULT_PORT,
   describeElasticsearch,
   hostFor,
   instanceDirFor,
   LocalEsError,
+  localEsSpec,
   logFileOf,
   runningPid,
   startLocalElasticsearch,
   stopLocalElasticsearch,
 } from './local-es.ts';
-
-const localEsSpec = {
-  ES_PORT: int(DEFAULT_PORT, { min: 1, max: 65_000 }),
-  ES_HEAP: str(DEFAULT_HEAP, 'a JVM heap size such as 1g or 512m'),
-};
 
 const EXIT_NOT_RUNNING = 3;
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { int, str } from '@image-search/config';
 
 const run = promisify(execFile);
 
@@ -21,6 +22,12 @@ const mainClass = 'LocalElasticsearch';
 
 export const DEFAULT_PORT = 9200;
 export const DEFAULT_HEAP = '1g';
+
+/** Environment of pnpm es:start and of the test global setup (ES_HOST itself belongs to the services' specs). */
+export const localEsSpec = {
+  ES_PORT: int(DEFAULT_PORT, { min: 1, max: 65_000 }),
+  ES_HEAP: str(DEFAULT_HEAP, 'a JVM heap size such as 1g or 512m'),
+};
 
 /** A problem the person starting Elasticsearch can act on; the CLI prints only its message. */
 export class LocalEsError extends Error {}
@@ -158,16 +165,23 @@ export async function resolveClasspath(log: (line: string) => void = () => {}): 
   log('resolving the Elasticsearch jars with Maven (first start only; cached in ~/.m2 and .es/)');
   await mkdir(esHome, { recursive: true });
   const out = path.join(esHome, `classpath-${process.pid}.tmp`);
-  try {
-    await run('mvn', ['-q', '-B', '-f', pomFile, 'dependency:build-classpath', `-Dmdep.outputFile=${out}`], {
+  const mvn = (...extra: string[]) =>
+    run('mvn', ['-q', '-B', ...extra, '-f', pomFile, 'dependency:build-classpath', `-Dmdep.outputFile=${out}`], {
       maxBuffer: 16 * 1024 * 1024,
     });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    const output = `${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(-25).join('\n');
-    throw new LocalEsError(
-      `Maven could not resolve the Elasticsearch jars (is Maven Central reachable? offline works once ~/.m2 has them):\n${output}`,
-    );
+  try {
+    await mvn();
+  } catch (online) {
+    try {
+      // No network, but ~/.m2 may already hold every jar (a cleaned .es/ on an offline machine).
+      await mvn('-o');
+    } catch {
+      const err = online as { stdout?: string; stderr?: string };
+      const output = `${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(-25).join('\n');
+      throw new LocalEsError(
+        `Maven could not resolve the Elasticsearch jars (is Maven Central reachable? Once ~/.m2 has them, no network is needed):\n${output}`,
+      );
+    }
   }
   await rename(out, cacheFile);
   return (await readFile(cacheFile, 'utf8')).trim();
