@@ -136,6 +136,21 @@ describe('lightbox and more like this', () => {
   });
 });
 
+describe('keyboard use', () => {
+  it('goes from the prompt to a result and back to it after closing the lightbox', async () => {
+    render(<App defaultK={3} />);
+    await searchFor('red');
+    const card = await screen.findByRole('button', { name: /pic-3\.png, score/ });
+    card.focus();
+    await userEvent.keyboard('{Enter}');
+    const dialog = screen.getByRole('dialog', { hidden: true });
+    expect(dialog.hasAttribute('open')).toBe(true);
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Close', hidden: true }));
+    expect(dialog.hasAttribute('open')).toBe(false);
+    expect(document.activeElement).toBe(card);
+  });
+});
+
 describe('search by picture', () => {
   const png = () => new File([new Uint8Array([137, 80, 78, 71])], 'blue.png', { type: 'image/png' });
 

@@ -78,6 +78,13 @@ describe('ResultGrid', () => {
     expect(screen.getByRole('img').getAttribute('src')).toBe('/api/images/pic-1.png');
   });
 
+  it('shows the full picture when a thumbnail cannot be loaded', () => {
+    render(<ResultGrid hits={[hit(1)]} stale={false} onOpen={() => {}} />);
+    const img = screen.getByRole('img');
+    fireEvent.error(img);
+    expect(img.getAttribute('src')).toBe('/api/images/pic-1.png');
+  });
+
   it('opens a result from the keyboard', async () => {
     const onOpen = vi.fn();
     render(<ResultGrid hits={hits(3)} stale={false} onOpen={onOpen} />);

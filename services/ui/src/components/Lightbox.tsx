@@ -12,17 +12,22 @@ export interface LightboxProps {
 
 export function Lightbox({ hits, index, onIndexChange, onMoreLikeThis }: LightboxProps) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const opener = useRef<HTMLElement | null>(null);
   const hit = index === null ? undefined : hits[index];
 
   useEffect(() => {
     const d = dialog.current;
     if (!d) return;
     if (hit && !d.open) {
+      opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
       if (typeof d.showModal === 'function') d.showModal();
       else d.setAttribute('open', '');
     } else if (!hit && d.open) {
       if (typeof d.close === 'function') d.close();
       else d.removeAttribute('open');
+      // Keyboard users go back to the result they opened (if it is still on the page).
+      if (opener.current?.isConnected) opener.current.focus();
+      opener.current = null;
     }
   }, [hit]);
 

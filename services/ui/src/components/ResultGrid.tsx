@@ -1,5 +1,5 @@
 // The results: thumbnails in a grid (four columns on a wide screen, fewer on narrow ones), each with its score.
-import { type Hit, hitName, thumbnailSrc } from '../api.ts';
+import { apiAsset, type Hit, hitName, thumbnailSrc } from '../api.ts';
 
 export interface ResultGridProps {
   hits: Hit[];
@@ -29,6 +29,11 @@ export function ResultGrid({ hits, stale, onOpen }: ResultGridProps) {
                 decoding="async"
                 // k is at most 20: every result is wanted at once, so no lazy loading.
                 loading="eager"
+                onError={(e) => {
+                  // A missing thumbnail (not made yet, or removed) should not leave a hole: show the picture itself.
+                  const full = apiAsset(hit.url);
+                  if (full && e.currentTarget.getAttribute('src') !== full) e.currentTarget.src = full;
+                }}
               />
             </button>
             <div className="caption">
