@@ -95,7 +95,7 @@ async function commit(
   const file = `${stem}${result.image.ext}`;
   const at = new Date().toISOString();
   try {
-    await commitDownload(ctx.outputDir, result.tmp, file, {
+    commitDownload(ctx.outputDir, result.tmp, file, {
       url,
       final_url: result.finalUrl,
       content_type: result.image.mime,

@@ -1,6 +1,7 @@
 // One pass over the URL list. A first read classifies every line (invalid, duplicate, already done, failed and still
 // waiting, to fetch) keeping only the line numbers to fetch; a second read hands those URLs to the downloads with a
 // bounded read-ahead. Memory grows with neither the list nor the downloads beyond the compact record index.
+import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from '@image-search/log';
 import { Progress } from '@image-search/log';
@@ -203,6 +204,8 @@ async function fetchAll(opts: RoundOptions, state: RoundState, lines: LineNumber
     stop: AbortSignal.any([state.stop, failure.signal]),
     abort: AbortSignal.any([state.abort, failure.signal]),
   };
+  // every download and backoff wait listens to these two
+  setMaxListeners(0, ctx.stop, ctx.abort);
   const progress = new Progress(log, 'downloading', lines.length, Number.POSITIVE_INFINITY);
   const report = () =>
     log.info(

@@ -1,7 +1,7 @@
 // Where downloads land: `<stem><ext>` in OUTPUT_DIR, written under a dot-prefixed temporary name and renamed only when
 // complete and verified, with the embedder's sidecar (source URL) in .downloader/files/ put in place first.
-import { randomBytes } from 'node:crypto';
-import { opendir, rename, rm, writeFile } from 'node:fs/promises';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { opendir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The downloader's own state lives here; the embedder skips every path segment starting with '.'. */
@@ -24,36 +24,32 @@ export function sidecarDir(outputDir: string): string {
   return path.join(outputDir, STATE_DIR, 'files');
 }
 
+let tempCounter = 0;
+
 /** A fresh temporary path next to where `name` will go (same folder, so the rename is atomic). */
 export function tempPathFor(dir: string, name: string): string {
-  return path.join(dir, `.${name}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(dir, `.${name}${TEMP_MARK}${process.pid}-${(tempCounter++).toString(36)}`);
 }
 
 export function isTempName(name: string): boolean {
   return name.startsWith('.') && name.includes(TEMP_MARK);
 }
 
-/** Writes `data` to `file` atomically: a temporary file in the same folder, then a rename. */
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
-  const tmp = tempPathFor(path.dirname(file), path.basename(file));
+/**
+ * Puts a verified download in place: sidecar first, so the embedder never sees the picture without its URL.
+ * Synchronous on purpose: four small system calls cost less than four thread-pool round trips per picture.
+ */
+export function commitDownload(outputDir: string, tmp: string, fileName: string, sidecar: Sidecar): void {
+  const file = path.join(sidecarDir(outputDir), `${fileName}.json`);
+  const sidecarTmp = tempPathFor(path.dirname(file), path.basename(file));
   try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
+    writeFileSync(sidecarTmp, `${JSON.stringify(sidecar)}\n`);
+    renameSync(sidecarTmp, file);
   } catch (err) {
-    await rm(tmp, { force: true });
+    rmSync(sidecarTmp, { force: true });
     throw err;
   }
-}
-
-/** Puts a verified download in place: sidecar first, so the embedder never sees the picture without its URL. */
-export async function commitDownload(
-  outputDir: string,
-  tmp: string,
-  fileName: string,
-  sidecar: Sidecar,
-): Promise<void> {
-  await writeFileAtomic(path.join(sidecarDir(outputDir), `${fileName}.json`), `${JSON.stringify(sidecar)}\n`);
-  await rename(tmp, path.join(outputDir, fileName));
+  renameSync(tmp, path.join(outputDir, fileName));
 }
 
 /**
