@@ -340,6 +340,64 @@ export async function startLocalElasticsearch(opts: LocalEsOptions = {}): Promis
   const notOurs: LocalEs = { host, startedByUs: false, stop: async () => {} };
 
   if (await isElasticsearchUp(host)) return notOurs;
+  return withStartLock(port, timeoutMs, log, async () => {
+    // Whoever held the lock before us may have just started it.
+    if (await isElasticsearchUp(host)) return notOurs;
+    return startUnlocked(port, nodes, heap, dir, timeoutMs, log, notOurs);
+  });
+}
+
+/**
+ * Serialises starts on one port across processes (two test runs, or a test run and pnpm es:start), so that the
+ * second waits and then finds the first's node instead of racing it for the port.
+ */
+async function withStartLock<T>(
+  port: number,
+  timeoutMs: number,
+  log: (line: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  await mkdir(esHome, { recursive: true });
+  const lock = path.join(esHome, `start-${port}.lock`);
+  const deadline = Date.now() + timeoutMs + 120_000;
+  let announced = false;
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx');
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+      if (Date.now() > deadline)
+        throw new LocalEsError(`another start on port ${port} (pid ${holder}) is taking too long`);
+      if (!announced) log(`another process (pid ${holder}) is starting Elasticsearch on port ${port}; waiting for it`);
+      announced = true;
+      await sleep(500);
+    } else {
+      await rm(lock, { force: true });
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+async function startUnlocked(
+  port: number,
+  nodes: number,
+  heap: string,
+  dir: string,
+  timeoutMs: number,
+  log: (line: string) => void,
+  notOurs: LocalEs,
+): Promise<LocalEs> {
+  const host = notOurs.host;
   const existing = await runningPid(dir);
   if (existing !== null) {
     // Started by someone else a moment ago and still coming up: wait for it rather than start a second one.

@@ -60,7 +60,9 @@ async function processesMentioning(text: string): Promise<number[]> {
 
 async function cli(...args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run('pnpm', ['exec', 'tsx', 'scripts/es/cli.ts', ...args], { cwd: repoRoot });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/es/cli.ts', ...args], {
+      cwd: repoRoot,
+    });
     return { code: 0, out: stdout + stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
