@@ -43,6 +43,8 @@ function makeAsset(rel: string, body: Buffer): Asset {
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
+    // Dot files (the build's source hash) are bookkeeping, not part of the site.
+    if (e.name.startsWith('.')) continue;
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...(await listFiles(path.join(dir, e.name), rel)));
     else if (e.isFile()) out.push(rel);

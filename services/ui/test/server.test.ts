@@ -9,7 +9,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createLogger } from '@image-search/log';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBuildCurrent } from '../server/build-site.ts';
+import { isBuildCurrent, SOURCE_HASH_FILE, sourceHash } from '../server/build-site.ts';
 import { createUiServer } from '../server/ui-server.ts';
 
 const log = createLogger('ui-test', { level: 'error' });
@@ -35,6 +35,7 @@ beforeAll(async () => {
   await mkdir(path.join(dir, 'assets'));
   await writeFile(path.join(dir, 'index.html'), PAGE);
   await writeFile(path.join(dir, 'assets', 'index-abc123.js'), SCRIPT);
+  await writeFile(path.join(dir, '.source-hash'), 'abc\n');
 
   upstream = http.createServer((req, res) => {
     if (req.url?.startsWith('/slow')) {
@@ -102,6 +103,11 @@ describe('the page', () => {
     expect(again.status).toBe(304);
   });
 
+  it("never serves the build's bookkeeping files", async () => {
+    const res = await fetch(`${uiBase}/.source-hash`);
+    expect(await res.text()).not.toContain('abc');
+  });
+
   it('answers 404 for files that are not in the build, however the path is spelled', async () => {
     for (const p of ['/assets/old-123.js', '/../package.json', '/%2e%2e/server/main.ts', '/favicon.ico']) {
       const res = await fetch(`${uiBase}${p}`);
@@ -165,20 +171,24 @@ describe('/api proxy', () => {
 });
 
 describe('build freshness', () => {
-  it('rebuilds when dist/ is missing or older than the sources', async () => {
+  it('rebuilds when dist/ is missing or was built from other sources', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'ui-build-test-'));
+    const dist = path.join(root, 'dist');
     try {
       await mkdir(path.join(root, 'src'));
       await writeFile(path.join(root, 'src', 'App.tsx'), 'x');
-      expect(await isBuildCurrent(root, path.join(root, 'dist'))).toBe(false);
-      await mkdir(path.join(root, 'dist'));
-      await writeFile(path.join(root, 'dist', 'index.html'), 'x');
-      const past = new Date(Date.now() - 60_000);
-      await utimes(path.join(root, 'src', 'App.tsx'), past, past);
-      await utimes(path.join(root, 'src'), past, past);
-      expect(await isBuildCurrent(root, path.join(root, 'dist'))).toBe(true);
+      expect(await isBuildCurrent(root, dist)).toBe(false);
+      await mkdir(dist);
+      await writeFile(path.join(dist, 'index.html'), 'x');
+      expect(await isBuildCurrent(root, dist)).toBe(false);
+      await writeFile(path.join(dist, SOURCE_HASH_FILE), await sourceHash(root));
+      expect(await isBuildCurrent(root, dist)).toBe(true);
+      // Copies change file times, not contents: still current.
+      const later = new Date(Date.now() + 60_000);
+      await utimes(path.join(root, 'src', 'App.tsx'), later, later);
+      expect(await isBuildCurrent(root, dist)).toBe(true);
       await writeFile(path.join(root, 'src', 'App.tsx'), 'changed');
-      expect(await isBuildCurrent(root, path.join(root, 'dist'))).toBe(false);
+      expect(await isBuildCurrent(root, dist)).toBe(false);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
