@@ -1,7 +1,7 @@
-// The embedder as a function: load the model, make sure the model's index exists, then run rounds until stopped.
+// The embedder as a function: start the image tower, make sure the model's index exists, then run rounds until stopped.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type ClipModel, loadModel, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
+import { type ClipModel, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
 import type { EmbedderConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
 import {
@@ -12,6 +12,7 @@ import {
   waitForCluster,
 } from '@image-search/search-index';
 import { untilAvailable } from './es-retry.ts';
+import { type ImageTower, startImageTower } from './image-tower.ts';
 import { type RoundSummary, runRound } from './round.ts';
 import { StateStore } from './state.ts';
 
@@ -47,12 +48,12 @@ export interface RunOptions {
   once?: boolean;
   /** Stops between rounds (and cuts the wait short). */
   signal?: AbortSignal;
-  /** An already loaded model (tests and benchmarks share one); otherwise loaded from modelDir. */
+  /** An already loaded model, run on this thread (tests share one); otherwise modelDir's, in a worker thread. */
   model?: ClipModel;
   onRound?(summary: RoundSummary): void;
 }
 
-export function indexSpecFor(s: EmbedderSettings, model: ClipModel): IndexSpec {
+export function indexSpecFor(s: EmbedderSettings, model: Pick<ClipModel, 'manifest'>): IndexSpec {
   const m = model.manifest;
   return {
     alias: s.ES_INDEX,
@@ -68,12 +69,29 @@ export function indexSpecFor(s: EmbedderSettings, model: ClipModel): IndexSpec {
 
 export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promise<RoundSummary[]> {
   const { logger } = opts;
-  const model =
-    opts.model ?? (await loadModel(s.modelDir, { device: s.DEVICE, threads: s.MODEL_THREADS || undefined, logger }));
+  const t0 = performance.now();
+  const tower: ImageTower = opts.model
+    ? {
+        manifest: opts.model.manifest,
+        provider: opts.model.provider,
+        embed: (b) => opts.model!.image.embed(b),
+        close: async () => {},
+      }
+    : await startImageTower(s.modelDir, { device: s.DEVICE, threads: s.MODEL_THREADS || undefined });
+  const m = tower.manifest;
+  logger.info(
+    {
+      model: `${m.name}/${m.pretrained}`,
+      provider: tower.provider,
+      dims: m.embedDim,
+      ms: Math.round(performance.now() - t0),
+    },
+    'image tower ready',
+  );
   const client: Client = createClient(s);
   const summaries: RoundSummary[] = [];
   try {
-    const spec = indexSpecFor(s, model);
+    const spec = indexSpecFor(s, tower);
     await waitForCluster(client, { timeoutMs: Number.POSITIVE_INFINITY, logger });
     const { index, created, aliasPointsHere } = await untilAvailable(client, logger, 'ensure index', () =>
       ensureModelIndex(client, spec),
@@ -90,7 +108,7 @@ export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promis
     await mkdir(s.THUMBNAILS_DIR, { recursive: true });
 
     const preprocessOpts = {
-      ...preprocessOptionsFor(model.manifest),
+      ...preprocessOptionsFor(tower.manifest),
       maxPixels: s.MAX_IMAGE_PIXELS,
       thumbnail: { maxSize: THUMBNAIL_MAX_SIZE },
     };
@@ -104,7 +122,7 @@ export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promis
         index,
         store,
         preprocess: (data) => preprocessImage(data, preprocessOpts),
-        embed: (batch) => model.image.embed(batch),
+        embed: (batch) => tower.embed(batch),
         logger,
       });
       summaries.push(summary);
@@ -115,7 +133,7 @@ export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promis
     }
   } finally {
     await client.close();
-    if (!opts.model) await model.close();
+    await tower.close();
   }
   return summaries;
 }
