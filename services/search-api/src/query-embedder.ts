@@ -1,5 +1,6 @@
 // Turns query text and pictures into vectors: text through the LRU cache, model runs through the bounded queue,
-// and identical text queries that arrive together share one model run.
+// identical text queries that arrive together share one model run, and text queries waiting for a model slot are
+// run together as one batch (per query, a batch of 8 costs a fraction of eight single runs).
 import type { ModelManifest } from '@image-search/clip';
 import type { InferenceQueue } from './inference-queue.ts';
 import { type LruCache, normaliseQuery } from './query-cache.ts';
@@ -23,8 +24,19 @@ export interface Embedding {
   queueMs: number;
 }
 
+/** Most text queries run as one batch; larger batches raise the latency of each for little extra throughput. */
+export const MAX_TEXT_BATCH = 8;
+
+interface PendingText {
+  key: string;
+  queuedAt: number;
+  resolve(e: Embedding): void;
+  reject(err: unknown): void;
+}
+
 export class QueryEmbedder {
   private readonly inFlight = new Map<string, Promise<Embedding>>();
+  private readonly pendingTexts: PendingText[] = [];
 
   constructor(
     readonly model: QueryModel,
@@ -38,7 +50,7 @@ export class QueryEmbedder {
     if (hit) return { vector: hit, cached: true, embedMs: 0, queueMs: 0 };
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    const run = this.runModel(() => this.model.text.embed([key])).then((e) => {
+    const run = this.embedTextBatched(key).then((e) => {
       this.cache.set(key, e.vector);
       return e;
     });
@@ -47,6 +59,42 @@ export class QueryEmbedder {
       return await run;
     } finally {
       this.inFlight.delete(key);
+    }
+  }
+
+  /**
+   * Each text query asks the queue for a slot; whichever slot comes free first takes up to MAX_TEXT_BATCH of the
+   * waiting texts, so a query may be answered by an earlier slot's batch and its own slot then finds nothing to do.
+   */
+  private embedTextBatched(key: string): Promise<Embedding> {
+    return new Promise<Embedding>((resolve, reject) => {
+      const entry: PendingText = { key, queuedAt: performance.now(), resolve, reject };
+      this.pendingTexts.push(entry);
+      this.queue
+        .run(() => this.runTextBatch())
+        .catch((err) => {
+          // Refused a slot (queue full, shutting down): answer this query unless a batch already took it.
+          const at = this.pendingTexts.indexOf(entry);
+          if (at >= 0) {
+            this.pendingTexts.splice(at, 1);
+            reject(err);
+          }
+        });
+    });
+  }
+
+  private async runTextBatch(): Promise<void> {
+    const batch = this.pendingTexts.splice(0, MAX_TEXT_BATCH);
+    if (batch.length === 0) return;
+    const started = performance.now();
+    try {
+      const vectors = await this.model.text.embed(batch.map((b) => b.key));
+      const embedMs = performance.now() - started;
+      batch.forEach((b, i) => {
+        b.resolve({ vector: vectors[i], cached: false, embedMs, queueMs: started - b.queuedAt });
+      });
+    } catch (err) {
+      for (const b of batch) b.reject(err);
     }
   }
 

@@ -162,7 +162,8 @@ export async function startFixture(opts: { esHost?: string; env?: Record<string,
     async close() {
       await api.app.close();
       await model.close();
-      await es.indices.delete({ index: `${alias}*`, ignore_unavailable: true }).catch(() => {});
+      // By its exact name: Elasticsearch refuses wildcard deletes by default (action.destructive_requires_name).
+      await es.indices.delete({ index, ignore_unavailable: true });
       await es.close();
       await rm(root, { recursive: true, force: true });
     },

@@ -94,4 +94,35 @@ describe('QueryEmbedder', () => {
     await Promise.all([a, b]);
     expect(model.textCalls).toEqual([['blue']]);
   });
+
+  it('runs the text queries that wait for a slot as one batch', async () => {
+    const model = stubModel();
+    let open!: () => void;
+    model.gate.wait = new Promise((r) => {
+      open = r;
+    });
+    const e = new QueryEmbedder(model, new InferenceQueue(1, 10), new LruCache(10));
+    const all = Promise.all(['a', 'b', 'c', 'd', 'e'].map((q) => e.text(q)));
+    await new Promise((r) => setTimeout(r, 10));
+    open();
+    const results = await all;
+    expect(model.textCalls).toEqual([['a'], ['b', 'c', 'd', 'e']]);
+    expect(results.every((r) => !r.cached && r.vector.length === 4)).toBe(true);
+  });
+
+  it('answers a query refused by a full queue with the queue error, and the others normally', async () => {
+    const model = stubModel();
+    let open!: () => void;
+    model.gate.wait = new Promise((r) => {
+      open = r;
+    });
+    const e = new QueryEmbedder(model, new InferenceQueue(1, 1), new LruCache(10));
+    const first = e.text('one');
+    const second = e.text('two');
+    await expect(e.text('three')).rejects.toBeInstanceOf(QueueFullError);
+    open();
+    await expect(first).resolves.toMatchObject({ cached: false });
+    await expect(second).resolves.toMatchObject({ cached: false });
+    expect(model.textCalls.flat()).toEqual(['one', 'two']);
+  });
 });
