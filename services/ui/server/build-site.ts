@@ -36,6 +36,8 @@ export async function sourceHash(uiRoot: string): Promise<string> {
 export async function isBuildCurrent(uiRoot: string, distDir: string): Promise<boolean> {
   const built = await readFile(path.join(distDir, SOURCE_HASH_FILE), 'utf8').catch(() => null);
   if (built === null || !(await stat(path.join(distDir, 'index.html')).catch(() => null))) return false;
+  // An install that ships only the built page (no src/) has nothing to rebuild from.
+  if (!(await stat(path.join(uiRoot, 'src')).catch(() => null))) return true;
   return built.trim() === (await sourceHash(uiRoot));
 }
 

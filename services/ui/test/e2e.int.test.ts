@@ -108,9 +108,12 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** Does `action`, then waits for the search it starts to show `k` loaded pictures; returns their names in order. */
-async function searchResults(k: number, action: () => Promise<unknown>): Promise<string[]> {
-  const before = (await page.evaluate(SEARCHES_STARTED)) as number;
+/**
+ * Does `action`, then waits for the search it starts to show `k` loaded pictures; returns their names in order.
+ * An action that loads a new page starts counting searches from zero again (`newPage`).
+ */
+async function searchResults(k: number, action: () => Promise<unknown>, newPage = false): Promise<string[]> {
+  const before = newPage ? 0 : ((await page.evaluate(SEARCHES_STARTED)) as number);
   await action();
   await page.waitForFunction(resultsLoaded(k, before), undefined, { timeout: 30_000 });
   await page.evaluate(AFTER_PAINT);
@@ -147,7 +150,7 @@ describe('the search page against the real stack', () => {
   });
 
   it('repeats the search from the URL after a reload', async () => {
-    const names = await searchResults(TOP_K, () => page.reload());
+    const names = await searchResults(TOP_K, () => page.reload(), true);
     expect(names.slice(0, 4).map(colourOf)).toEqual(['red', 'red', 'red', 'red']);
     expect(await page.getByRole('searchbox').inputValue()).toBe('red');
   });
