@@ -17,6 +17,13 @@ export async function createUiServer(opts: UiServerOptions): Promise<http.Server
 
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
+    if (opts.log.isLevelEnabled('debug')) {
+      const started = performance.now();
+      res.once('close', () => {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        opts.log.debug({ method: req.method, url, status: res.statusCode, ms, done: res.writableFinished }, 'request');
+      });
+    }
     const pathname = url.split('?', 1)[0];
     if (pathname === '/api' || pathname.startsWith('/api/')) {
       proxy.handle(req, res, url.slice(4) || '/');
