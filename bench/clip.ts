@@ -86,6 +86,8 @@ async function photoTensors(model: ClipModel, n: number): Promise<{ tensors: Flo
 
 export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   const threads = os.availableParallelism();
+  // On a shared machine the figures below mean little without the load they were taken under.
+  const loadAtStart = os.loadavg()[0];
   const made = performance.now();
   const dir = await ensureSyntheticModel('rn50', MODEL_CACHE);
   const madeMs = performance.now() - made;
@@ -156,6 +158,11 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
         samples: preMs.map((t) => round1((files.length * 1000) / t)),
       });
     }
+    figures.push({
+      name: `load average at start (1 min, ${os.cpus().length} CPUs)`,
+      value: round2(loadAtStart),
+      unit: 'load',
+    });
     figures.push({ name: 'make or reuse the synthetic rn50 model', value: Math.round(madeMs), unit: 'ms' });
   } finally {
     await model.close();

@@ -26,8 +26,4 @@ export class Rng {
     for (let i = 0; i < n; i++) out[i] = (next() - 0.5) * a;
     return out;
   }
-
-  uniform(): number {
-    return this.next();
-  }
 }
