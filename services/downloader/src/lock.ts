@@ -36,7 +36,9 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
     } catch {}
     const sameHost = holder.host === os.hostname();
     if (sameHost && holder.pid && holder.pid !== process.pid && alive(holder.pid)) {
-      throw new LockHeldError(`another downloader (pid ${holder.pid}) is already writing to ${path.dirname(dir)}`);
+      throw new LockHeldError(
+        `another downloader (pid ${holder.pid}) is already writing to ${path.dirname(dir)}; if that process is not a downloader, remove ${file}`,
+      );
     }
     await rm(file, { force: true });
   }

@@ -67,7 +67,14 @@ async function main(): Promise<void> {
       },
       'downloader started',
     );
-    const reportedInvalid = new KeyTable();
+    const roundState = {
+      log,
+      journal,
+      dispatcher,
+      stop: stop.signal,
+      abort: abort.signal,
+      reportedInvalid: new KeyTable(),
+    };
     try {
       while (!stop.signal.aborted) {
         await runRound(
@@ -82,7 +89,7 @@ async function main(): Promise<void> {
             retryFailedAfterMs: config.RETRY_FAILED_AFTER * 1000,
             userAgent: config.USER_AGENT,
           },
-          { log, journal, dispatcher, stop: stop.signal, abort: abort.signal, reportedInvalid },
+          roundState,
         );
         if (once) break;
         await sleep(config.POLL_SECONDS * 1000, undefined, { signal: stop.signal }).catch(() => {});

@@ -39,6 +39,8 @@ export interface RoundState {
   abort: AbortSignal;
   /** Invalid lines already reported by this process (hashes of their text), so each is reported once. */
   reportedInvalid: KeyTable;
+  /** Set while the list is missing, so the warning comes once and not every poll. */
+  listMissing?: boolean;
 }
 
 export interface RoundSummary {
@@ -132,11 +134,15 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    log.warn({ urlFile: opts.urlFile }, `URL list ${opts.urlFile} does not exist (yet); will look again`);
+    const message = `URL list ${opts.urlFile} does not exist (yet); will look again`;
+    if (state.listMissing) log.debug({ urlFile: opts.urlFile }, message);
+    else log.warn({ urlFile: opts.urlFile }, message);
+    state.listMissing = true;
     summary.listMissing = true;
     summary.seconds = (performance.now() - started) / 1000;
     return summary;
   }
+  state.listMissing = false;
   if (newlyInvalidCount > 0) {
     const more = newlyInvalidCount - newlyInvalid.length;
     log.warn(

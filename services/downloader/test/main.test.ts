@@ -111,6 +111,42 @@ describe('pnpm downloader', () => {
     expect(stdout).toMatch(/"level":"warn".*does not exist/);
   });
 
+  it('without --once keeps polling a missing list (warning once) and downloads it when it appears', async () => {
+    const out = path.join(dir, 'polling');
+    const list = path.join(dir, 'polling.txt');
+    const run = startDownloader({ URL_FILE: list, OUTPUT_DIR: out, POLL_SECONDS: '1' }, []);
+    const waitFor = async (what: () => Promise<boolean> | boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!(await what())) {
+        if (Date.now() > deadline) throw new Error(`timed out; output so far:\n${run.stdout()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await waitFor(
+      () =>
+        run
+          .stdout()
+          .split('\n')
+          .filter((l) => l.includes('round started') || l.includes('does not exist')).length > 0,
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    await writeFile(list, `${server.base}/a.jpg\n`);
+    const file = path.join(out, `${stem(`${server.base}/a.jpg`)}.jpg`);
+    await waitFor(() =>
+      readFile(file).then(
+        () => true,
+        () => false,
+      ),
+    );
+    run.child.kill('SIGTERM');
+    const { code, stdout } = await run.done;
+    expect(code).toBe(0);
+    expect(stdout.split('\n').filter((l) => l.includes('"level":"warn"') && l.includes('does not exist'))).toHaveLength(
+      1,
+    );
+    expect(await readFile(file)).toEqual(pictures.jpeg);
+  });
+
   it('--once downloads the list, exits 0 despite failures, and cleans temporary files left by a killed run', async () => {
     const out = path.join(dir, 'once');
     const list = path.join(dir, 'once.txt');
