@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests, and integration tests (*.int.test.ts) that get a real Elasticsearch from the
-// global setup (reused when ES_HOST answers, otherwise started locally and stopped afterwards).
+// Projects: fast unit tests; the UI's component tests (jsdom, its own config); and integration tests
+// (*.int.test.ts) that get a real Elasticsearch from the global setup (reused when ES_HOST answers, otherwise
+// started locally and stopped afterwards).
 export default defineConfig({
   test: {
-    reporters: process.env.CI ? ['default'] : ['default'],
     projects: [
+      'services/ui/vitest.config.ts',
       {
         extends: true,
         test: {
