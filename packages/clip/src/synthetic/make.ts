@@ -13,7 +13,7 @@ export type SyntheticArch = 'tiny' | 'rn50';
 export const SYNTHETIC_ARCHS: readonly SyntheticArch[] = ['tiny', 'rn50'];
 export const DEFAULT_SEED = 1234;
 /** Bumped whenever a maker's output changes, so caches made by an older version are rebuilt. */
-const GENERATOR = 'image-search-synthetic/1';
+const GENERATOR = 'image-search-synthetic/2';
 
 export const VOCAB_FILE = 'bpe_simple_vocab_16e6.txt.gz';
 const OPENAI_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];

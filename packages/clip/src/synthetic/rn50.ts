@@ -35,6 +35,31 @@ class Weights {
     );
   }
 
+  /**
+   * Like `random`, but every output unit's weights sum to zero. Inputs after a ReLU share a positive mean, and without
+   * BatchNorm statistics that mean would flow through as an input-independent offset, until every picture gets nearly
+   * the same vector; zero-sum filters cancel it, as BatchNorm does in the trained model.
+   */
+  centred(name: string, dims: number[], std: number, outputAxis: 'first' | 'last'): string {
+    const size = dims.reduce((a, b) => a * b, 1);
+    const data = this.rng.fill(size, std);
+    if (outputAxis === 'first') {
+      const per = size / dims[0];
+      for (let o = 0; o < dims[0]; o++) {
+        const row = data.subarray(o * per, (o + 1) * per);
+        const mean = row.reduce((a, v) => a + v, 0) / per;
+        for (let i = 0; i < per; i++) row[i] -= mean;
+      }
+    } else {
+      const cols = dims[dims.length - 1];
+      const rows = size / cols;
+      const means = new Float64Array(cols);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) means[c] += data[r * cols + c] / rows;
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] -= means[c];
+    }
+    return this.g.weight(name, dims, data);
+  }
+
   constant(name: string, dims: number[], value: number): string {
     return this.g.weight(name, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value));
   }
@@ -45,7 +70,7 @@ function conv(w: Weights, name: string, x: string, cin: number, cout: number, k:
   const pad = (k - 1) / 2;
   return w.g.node(
     'Conv',
-    [x, w.random(`${name}.weight`, [cout, cin, k, k], std), w.random(`${name}.bias`, [cout], 0.01)],
+    [x, w.centred(`${name}.weight`, [cout, cin, k, k], std, 'first'), w.random(`${name}.bias`, [cout], 0.01)],
     { kernel_shape: attr.ints([k, k]), pads: attr.ints([pad, pad, pad, pad]), strides: attr.ints([stride, stride]) },
   );
 }
@@ -68,8 +93,11 @@ function bottleneck(w: Weights, name: string, x: string, inplanes: number, plane
   return g.node('Relu', [g.node('Add', [out, identity])]);
 }
 
-function linear(w: Weights, name: string, x: string, din: number, dout: number, std: number): string {
-  const y = w.g.node('MatMul', [x, w.random(`${name}.weight`, [din, dout], std)]);
+function linear(w: Weights, name: string, x: string, din: number, dout: number, std: number, centred = false): string {
+  const weight = centred
+    ? w.centred(`${name}.weight`, [din, dout], std, 'last')
+    : w.random(`${name}.weight`, [din, dout], std);
+  const y = w.g.node('MatMul', [x, weight]);
   return w.g.node('Add', [y, w.constant(`${name}.bias`, [dout], 0)]);
 }
 
@@ -90,9 +118,9 @@ function attentionPool(w: Weights, x: string, spatial: number, width: number, he
   ]);
   const query = g.node('Slice', [withPos, g.constInt([0]), g.constInt([1]), g.constInt([1])]);
   const std = width ** -0.5;
-  const q = splitHeads(g, linear(w, 'attnpool.q_proj', query, width, width, std), 1, heads);
-  const k = splitHeads(g, linear(w, 'attnpool.k_proj', withPos, width, width, std), tokens, heads, true);
-  const v = splitHeads(g, linear(w, 'attnpool.v_proj', withPos, width, width, std), tokens, heads);
+  const q = splitHeads(g, linear(w, 'attnpool.q_proj', query, width, width, std, true), 1, heads);
+  const k = splitHeads(g, linear(w, 'attnpool.k_proj', withPos, width, width, std, true), tokens, heads, true);
+  const v = splitHeads(g, linear(w, 'attnpool.v_proj', withPos, width, width, std, true), tokens, heads);
   const scores = g.node('Mul', [g.node('MatMul', [q, k]), g.constFloat([(width / heads) ** -0.5])]);
   const attn = g.node('MatMul', [g.node('Softmax', [scores], { axis: attr.int(-1) }), v]);
   const merged = g.node('Reshape', [
