@@ -35,7 +35,8 @@ describe('synthetic rn50', () => {
       expect(v.every(Number.isFinite)).toBe(true);
       expect(Math.hypot(...v)).toBeCloseTo(1, 4);
     }
-    expect(cosine(images[0], images[1])).toBeLessThan(0.9999);
+    // Different pictures get clearly different vectors (no collapse onto one input-independent direction).
+    expect(cosine(images[0], images[1])).toBeLessThan(0.9);
     expect(cosine(texts[0], texts[1])).toBeLessThan(0.9999);
     const [alone] = await model.image.embed([b]);
     expect(Math.max(...alone.map((x, i) => Math.abs(x - images[1][i])))).toBeLessThan(1e-4);
