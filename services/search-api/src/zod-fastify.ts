@@ -18,6 +18,8 @@ const WHERE: Record<string, string> = { querystring: 'query', params: 'path', bo
 
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => {
   const where = WHERE[httpPart ?? ''] ?? 'request';
+  // A plain JSON Schema (the multipart upload's) only documents; the handler checks that part itself.
+  if (!isZod(schema)) return (data: unknown) => ({ value: data });
   return (data: unknown) => {
     const result = schema.safeParse(data);
     if (result.success) return { value: result.data };

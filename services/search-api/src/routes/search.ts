@@ -132,7 +132,12 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
             'multipart/form-data with the picture in a field named "file" (or the bare picture as the body). ' +
             `At most MAX_UPLOAD_BYTES (${config.MAX_UPLOAD_BYTES}) bytes and MAX_IMAGE_PIXELS ` +
             `(${config.MAX_IMAGE_PIXELS}) pixels; the format is read from the bytes.`,
-          consumes: ['multipart/form-data', 'image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'],
+          consumes: ['multipart/form-data'],
+          body: {
+            type: 'object',
+            properties: { file: { type: 'string', format: 'binary', description: 'The picture.' } },
+            required: ['file'],
+          },
           querystring: kQ,
           response: {
             ...response,
