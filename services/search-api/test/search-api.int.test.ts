@@ -5,6 +5,7 @@ import type { Hit } from '../src/schemas.ts';
 import { buildServer } from '../src/server.ts';
 import { COLOURS, colourPicture, type Fixture, startFixture } from './fixture.ts';
 import { rawRequest } from './http.ts';
+import { stubModel } from './stub-server.ts';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -148,6 +149,25 @@ describe('meta and health', () => {
       const search = await app.inject({ url: '/search/text?q=red' });
       expect(search.statusCode).toBe(200);
       expect(search.json()).toEqual([]);
+    } finally {
+      await app.close();
+      await es.close();
+    }
+  });
+});
+
+describe('a model that does not fit the index', () => {
+  it('is not ready, and answers searches 503 naming the cause rather than 500', async () => {
+    const es = createClient({ ES_HOST: f.config.ES_HOST });
+    const model = stubModel();
+    const { app } = await buildServer({ config: f.config, model, es });
+    try {
+      const ready = await app.inject({ url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().missing[0]).toMatch(/holds 64-dim vectors but the model gives 4/);
+      const search = await app.inject({ url: '/search/text?q=red' });
+      expect(search.statusCode).toBe(503);
+      expect(search.json()).toMatchObject({ error: 'unavailable', message: expect.stringMatching(/see \/readyz/) });
     } finally {
       await app.close();
       await es.close();

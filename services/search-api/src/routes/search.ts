@@ -4,7 +4,7 @@ import { getVector, knnSearch } from '@image-search/search-index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ApiContext } from '../context.ts';
-import { ApiError, badRequest, notFound, tooLarge, unsupportedMedia } from '../errors.ts';
+import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia } from '../errors.ts';
 import { toHit } from '../hits.ts';
 import { uploadToTensor } from '../image-upload.ts';
 import type { Embedding } from '../query-embedder.ts';
@@ -34,7 +34,14 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
 
   async function nearest(vector: Float32Array | number[], k: number, timing: ServerTiming, excludeId?: string) {
     const [hits, knnMs] = await timed(() =>
-      knnSearch(es, config.ES_INDEX, { vector, k, numCandidates: Math.max(config.NUM_CANDIDATES, k), excludeId }),
+      knnSearch(es, config.ES_INDEX, {
+        vector,
+        k,
+        numCandidates: Math.max(config.NUM_CANDIDATES, k),
+        excludeId,
+      }).catch((err) => {
+        throw refusedByIndex(err) ?? err;
+      }),
     );
     timing.add('knn', knnMs);
     return hits.map((h) => toHit(h, config.IMAGES_DIR));
@@ -162,6 +169,20 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     );
   });
+}
+
+/**
+ * Elasticsearch refusing a well-formed query means the index does not fit this API (typically vectors of another
+ * model's dimension): not the caller's mistake, and not a bug here — the service is not ready, as /readyz also says.
+ */
+function refusedByIndex(err: unknown): ApiError | null {
+  const meta = (
+    err as { meta?: { statusCode?: number; body?: { error?: { root_cause?: Array<{ reason?: string }> } } } }
+  ).meta;
+  const status = meta?.statusCode ?? 0;
+  if (status < 400 || status >= 500) return null;
+  const reason = meta?.body?.error?.root_cause?.[0]?.reason ?? (err as Error).message;
+  return unavailable(`the index cannot answer this query (${reason}); see /readyz`, 30);
 }
 
 async function uploadedBytes(request: FastifyRequest, maxBytes: number): Promise<Buffer> {
