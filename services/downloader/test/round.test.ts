@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { createLogger } from '@image-search/log';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +23,16 @@ let listFile: string;
 let dispatcher: Agent;
 let journal: RecordJournal;
 const reportedInvalid = new KeyTable();
-const log = createLogger('downloader-test', { level: 'silent' });
+const logLines: string[] = [];
+const log = createLogger('downloader-test', {
+  level: 'info',
+  destination: new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  }),
+});
 
 const u = (p: string) => `${server.base}${p}`;
 
@@ -39,6 +49,7 @@ function options(extra: Partial<RoundOptions> = {}): RoundOptions {
     userAgent: 'downloader-test',
     backoffBaseMs: 40,
     backoffMaxMs: 200,
+    progressEveryMs: 500,
     ...extra,
   };
 }
@@ -202,6 +213,19 @@ describe('a round over good and faulty URLs', () => {
     });
     expect(first.failed).toMatchObject({ too_large: 2, http_404: 1, timeout: 1, redirect_loop: 1 });
     expect(first.bytes).toBe(GOOD.reduce((sum, [, kind]) => sum + pictures[kind].length, 0));
+  });
+
+  it('logs progress (done/total, rate, ETA) during the round and one summary line at its end', () => {
+    const progress = logLines.map((l) => JSON.parse(l)).filter((l) => l.msg.startsWith('downloading:'));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[0]).toMatchObject({ total: GOOD.length + BAD.length });
+    expect(progress[0]).toHaveProperty('ratePerSec');
+    expect(progress[0]).toHaveProperty('etaSec');
+    const summaries = logLines.map((l) => JSON.parse(l)).filter((l) => l.msg.startsWith('round finished'));
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({ new: GOOD.length, failed: { http_404: 1 }, bytes: first.bytes });
+    expect(logLines.filter((l) => l.includes('invalid line(s)'))).toHaveLength(1);
+    expect(logLines.find((l) => l.includes('invalid line(s)'))).toMatch(/line \d+ \(contains spaces\)/);
   });
 
   it('makes no request for finished URLs in the next round, and retries only passing failures', async () => {
