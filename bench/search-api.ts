@@ -292,6 +292,10 @@ export async function run(opts: BenchOptions & { keep?: boolean }): Promise<Benc
       knnRepeated.push(await timedMs(() => request(esUrl, { method: 'POST', body: repeatedBody })));
     }
 
+    // The HTTP floor: a route that does no work, for reading the other figures.
+    const floor: number[] = [];
+    for (let i = 0; i < reps; i++) floor.push(await timedMs(() => request(`${api!.base}/healthz`)));
+
     // Load: CLIENTS loops, each sending distinct queries back to back until the time is up.
     const seconds = opts.quick ? 5 : 30;
     const deadline = performance.now() + seconds * 1000;
@@ -364,6 +368,7 @@ export async function run(opts: BenchOptions & { keep?: boolean }): Promise<Benc
         ratio: round2(median(cached) / median(knnRepeated)),
         samples: cached.map(round2),
       },
+      { name: 'GET /healthz p50 (HTTP round trip, no work)', value: round2(median(floor)), unit: 'ms' },
       {
         name: `throughput, ${CLIENTS} clients × ${seconds} s, distinct queries`,
         value: round2(ok / elapsed),
