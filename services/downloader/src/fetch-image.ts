@@ -145,7 +145,7 @@ export class AbortedError extends Error {
 
 /** Downloads `url` once. Throws AbortedError when `signal` fires, and errors of the local disk; all else is a result. */
 export async function fetchImageOnce(url: string, opts: FetchOptions): Promise<Attempt> {
-  const visited = new Set<string>([url]);
+  const visited = new Set<string>([new URL(url).href]);
   let current = url;
   for (let hop = 0; ; hop++) {
     let res: Dispatcher.ResponseData;
