@@ -1,0 +1,231 @@
+// The product as users run it: every image built from its Dockerfile, the compose stack brought up and healthy, a URL
+// list of generated colour pictures served from the host, a search through the UI port, then everything torn down.
+// Nothing can be pulled here, so base images are local stand-ins (standins.ts) and the `model` service makes the tiny
+// synthetic model (compose.override.yml). Builds trust this machine's CA bundle through docker/certs/ (the extra-CA
+// route that works with docker-compose 1.29 too).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureEngine } from './docker-engine.ts';
+import { buildStandins, dockerCli, repoRoot, say, sh } from './standins.ts';
+
+const PROJECT = 'image-search-ct';
+const SERVICES = ['downloader', 'embedder', 'search-api', 'ui'] as const;
+const HOST_CA = '/etc/ssl/certs/ca-certificates.crt';
+const CA_IN_CONTEXT = path.join(repoRoot, 'docker/certs/test-host-ca.crt');
+const COLOURS: Record<string, [number, number, number]> = {
+  red: [220, 30, 30],
+  green: [30, 170, 50],
+  blue: [30, 50, 220],
+  yellow: [235, 215, 30],
+};
+
+const engine = await ensureEngine();
+if ('unavailable' in engine) {
+  const bar = '!'.repeat(100);
+  console.warn(`${bar}\n! CONTAINER SUITE SKIPPED: no Docker engine: ${engine.unavailable}\n${bar}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The address containers reach the host on (what host.docker.internal:host-gateway resolves to). */
+function bridgeGateway(): string {
+  // os.networkInterfaces() leaves out a bridge with no container attached yet (no carrier), so ask ip(8).
+  const r = spawnSync('ip', ['-4', '-o', 'addr', 'show', 'dev', 'docker0'], { encoding: 'utf8' });
+  const ip = /inet (\d+\.\d+\.\d+\.\d+)/.exec(r.stdout ?? '')?.[1];
+  if (!ip) throw new Error(`no docker0 bridge address (ip: ${r.stderr || r.error?.message}): cannot serve pictures`);
+  return ip;
+}
+
+function output(cmd: string, args: string[], env: NodeJS.ProcessEnv): string {
+  const r = spawnSync(cmd, args, { cwd: repoRoot, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+describe.skipIf('unavailable' in engine)('docker compose stack', () => {
+  if ('unavailable' in engine) return;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'image-search-containers-'));
+  const timings: Record<string, number> = {};
+  let pictures: http.Server;
+  let env: NodeJS.ProcessEnv;
+  let uiPort = 0;
+  let picturesBase = '';
+
+  const files = ['-p', PROJECT, '-f', 'docker-compose.yml', '-f', 'test/containers/compose.override.yml'];
+  const composeArgs = (args: string[]) => [...engine.compose.slice(1), ...files, ...args];
+  const compose = (args: string[]) => sh(engine.compose[0], composeArgs(args), { cwd: repoRoot, env });
+  const composeOut = (args: string[]) => output(engine.compose[0], composeArgs(args), env);
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    process.env.DOCKER_HOST = engine.host;
+    await buildStandins();
+    timings.standins = Date.now() - t0;
+
+    const files = new Map<string, Buffer>();
+    for (const [name, [r, g, b]] of Object.entries(COLOURS)) {
+      const png = sharp({ create: { width: 80, height: 60, channels: 3, background: { r, g, b } } }).png();
+      files.set(`/${name}.png`, await png.toBuffer());
+    }
+    pictures = http.createServer((req, res) => {
+      const body = files.get(req.url ?? '');
+      res.writeHead(body ? 200 : 404, { 'content-type': body ? 'image/png' : 'text/plain' });
+      res.end(body ?? 'not found');
+    });
+    const gateway = bridgeGateway();
+    await new Promise<void>((resolve) => pictures.listen(0, gateway, resolve));
+    const port = (pictures.address() as net.AddressInfo).port;
+    picturesBase = `http://host.docker.internal:${port}`;
+    const urlFile = path.join(work, 'image_urls.txt');
+    writeFileSync(
+      urlFile,
+      `${Object.keys(COLOURS)
+        .map((c) => `${picturesBase}/${c}.png`)
+        .join('\n')}\n`,
+    );
+    say(`serving ${files.size} pictures on ${gateway}:${port} (host.docker.internal inside the containers)`);
+
+    uiPort = await freePort();
+    env = {
+      ...process.env,
+      // Debian's docker client first: docker-compose 1.29 shells out to `docker build` for BuildKit builds.
+      PATH: `/usr/bin:${process.env.PATH}`,
+      DOCKER_HOST: engine.host,
+      DOCKER_BUILDKIT: '1',
+      COMPOSE_DOCKER_CLI_BUILD: '1',
+      IMAGE_SEARCH_TEST_URL_FILE: urlFile,
+      ES_JAVA_OPTS: '-Xms512m -Xmx512m',
+      ES_PORT: String(await freePort()),
+      API_PORT: String(await freePort()),
+      UI_PORT: String(uiPort),
+      POLL_SECONDS: '2',
+    };
+
+    compose(['down', '-v', '--remove-orphans', '-t', '5']);
+    copyFileSync(HOST_CA, CA_IN_CONTEXT);
+    try {
+      for (const service of SERVICES) {
+        const t = Date.now();
+        compose(['build', service]);
+        timings[`build ${service}`] = Date.now() - t;
+      }
+    } finally {
+      rmSync(CA_IN_CONTEXT, { force: true });
+    }
+
+    const up = Date.now();
+    compose(['up', '-d', '--no-build']);
+    // docker-compose 1.29 has no --wait: poll the health checks, which end with a search path through the ui.
+    const deadline = Date.now() + 5 * 60_000;
+    let states = '';
+    for (;;) {
+      const ids = composeOut(['ps', '-q']).split('\n').filter(Boolean);
+      const lines = ids.map((id) =>
+        output(
+          dockerCli,
+          [
+            'inspect',
+            '-f',
+            '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}',
+            id,
+          ],
+          env,
+        ).trim(),
+      );
+      if (lines.join('\n') !== states) {
+        states = lines.join('\n');
+        say(`containers:\n  ${lines.join('\n  ')}`);
+      }
+      const ready =
+        lines.length === SERVICES.length + 2 &&
+        lines.every((l) => / running 0 healthy$/.test(l) || (/[-_]model[-_]/.test(l) && / exited 0 ?$/.test(l)));
+      if (ready) break;
+      if (lines.some((l) => / exited [1-9]/.test(l) || / unhealthy$/.test(l)) || Date.now() > deadline) {
+        compose(['logs', '--tail', '40']);
+        throw new Error(`the stack did not become healthy:\n${states}`);
+      }
+      await sleep(2000);
+    }
+    timings['stack up (up -d to all healthy)'] = Date.now() - up;
+  });
+
+  afterAll(async () => {
+    if (env) compose(['down', '-v', '--remove-orphans', '-t', '15']);
+    await new Promise((resolve) => (pictures ? pictures.close(resolve) : resolve(undefined)));
+    rmSync(CA_IN_CONTEXT, { force: true });
+    rmSync(work, { recursive: true, force: true });
+    await engine.stop();
+    say(
+      `timings:\n${Object.entries(timings)
+        .map(([k, ms]) => `  ${k.padEnd(34)} ${(ms / 1000).toFixed(1)} s`)
+        .join('\n')}`,
+    );
+  });
+
+  it('finds the listed pictures through the UI port, red first for "red"', async () => {
+    type Hit = { source_url: string; thumbnail_url: string | null; url: string };
+    let hits: Hit[] = [];
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`http://127.0.0.1:${uiPort}/api/search/text?q=red&k=4`).catch(() => null);
+      if (res?.ok) hits = (await res.json()) as Hit[];
+      if (hits.length === 4) break;
+      await sleep(1000);
+    }
+    expect(hits.map((h) => h.source_url).sort()).toEqual(
+      Object.keys(COLOURS)
+        .map((c) => `${picturesBase}/${c}.png`)
+        .sort(),
+    );
+    expect(hits[0].source_url).toBe(`${picturesBase}/red.png`);
+
+    const picture = await fetch(`http://127.0.0.1:${uiPort}/api${hits[0].url}`);
+    expect(picture.status).toBe(200);
+    expect(
+      Buffer.from(await picture.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    const thumbnail = await fetch(`http://127.0.0.1:${uiPort}/api${hits[0].thumbnail_url}`);
+    expect(thumbnail.status).toBe(200);
+    expect(thumbnail.headers.get('content-type')).toContain('image/webp');
+    const page = await fetch(`http://127.0.0.1:${uiPort}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+  });
+
+  it('runs each service as a non-root user under an init process, reading shared volumes read-only', () => {
+    for (const service of SERVICES) {
+      expect(composeOut(['exec', '-T', service, 'id', '-u']).trim(), `${service} user`).not.toBe('0');
+      expect(composeOut(['exec', '-T', service, 'cat', '/proc/1/cmdline']), `${service} PID 1`).toMatch(
+        /^\/usr\/bin\/tini/,
+      );
+    }
+    for (const [service, folder] of [
+      ['search-api', '/data/images'],
+      ['search-api', '/data/thumbnails'],
+      ['embedder', '/data/images'],
+    ]) {
+      const r = spawnSync(engine.compose[0], composeArgs(['exec', '-T', service, 'sh', '-c', `touch ${folder}/.x`]), {
+        cwd: repoRoot,
+        env,
+        encoding: 'utf8',
+      });
+      expect(r.status, `${service} could write to ${folder}`).not.toBe(0);
+      expect(r.stderr + r.stdout).toMatch(/Read-only file system/);
+    }
+  });
+});
