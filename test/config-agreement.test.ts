@@ -84,7 +84,7 @@ describe('.env.example', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('gives every ${VAR:-default} the default of packages/config (or of .env.example for Compose settings)', () => {
+  it('gives every VAR:-default substitution the default of packages/config (or of .env.example for Compose settings)', () => {
     const example = envExample();
     for (const { name, fallback } of composeDefaults()) {
       expect(fallback, `\${${name}} in docker-compose.yml has no default`).toBeDefined();
