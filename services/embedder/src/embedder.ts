@@ -12,7 +12,7 @@ import {
   waitForCluster,
 } from '@image-search/search-index';
 import { untilAvailable } from './es-retry.ts';
-import { type ImageTower, startImageTower } from './image-tower.ts';
+import { type ImageTower, ImageTowerError, startImageTower } from './image-tower.ts';
 import { type RoundSummary, runRound } from './round.ts';
 import { StateStore } from './state.ts';
 
@@ -113,18 +113,27 @@ export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promis
       thumbnail: { maxSize: THUMBNAIL_MAX_SIZE },
     };
     while (!opts.signal?.aborted) {
-      const summary = await runRound({
-        imagesDir: s.IMAGES_DIR,
-        thumbnailsDir: s.THUMBNAILS_DIR,
-        batchSize: s.BATCH_SIZE,
-        client,
-        spec,
-        index,
-        store,
-        preprocess: (data) => preprocessImage(data, preprocessOpts),
-        embed: (batch) => tower.embed(batch),
-        logger,
-      });
+      let summary: RoundSummary;
+      try {
+        summary = await runRound({
+          imagesDir: s.IMAGES_DIR,
+          thumbnailsDir: s.THUMBNAILS_DIR,
+          batchSize: s.BATCH_SIZE,
+          client,
+          spec,
+          index,
+          store,
+          preprocess: (data) => preprocessImage(data, preprocessOpts),
+          embed: (batch) => tower.embed(batch),
+          logger,
+        });
+      } catch (err) {
+        // One bad round (a full disk, a refused request) is retried at the next poll; --once reports it and stops.
+        if (opts.once || err instanceof ImageTowerError) throw err;
+        logger.error({ err }, 'round failed; retrying after POLL_SECONDS');
+        await sleep(s.POLL_SECONDS * 1000, opts.signal);
+        continue;
+      }
       summaries.push(summary);
       opts.onRound?.(summary);
       logger.info(summary, 'round finished');

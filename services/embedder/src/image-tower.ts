@@ -5,6 +5,11 @@
 import { Worker } from 'node:worker_threads';
 import type { Device, ModelManifest, Provider } from '@image-search/clip';
 
+/** The worker died or refused a batch: not something the next round would fix, so the service stops. */
+export class ImageTowerError extends Error {
+  override name = 'ImageTowerError';
+}
+
 export interface ImageTower {
   manifest: ModelManifest;
   provider: Provider;
@@ -44,8 +49,8 @@ export function startImageTower(dir: string, opts: { device?: Device; threads?: 
       pending.clear();
       rejectStart(err);
     };
-    worker.on('error', failAll);
-    worker.on('exit', (code) => failAll(new Error(`the image tower worker exited (code ${code})`)));
+    worker.on('error', (err) => failAll(new ImageTowerError(`the image tower worker failed: ${err.message}`)));
+    worker.on('exit', (code) => failAll(new ImageTowerError(`the image tower worker exited (code ${code})`)));
     worker.on('message', (msg: Reply) => {
       if (msg.type === 'ready') {
         resolveStart({
@@ -61,18 +66,18 @@ export function startImageTower(dir: string, opts: { device?: Device; threads?: 
             });
           },
           async close() {
-            dead ??= new Error('the image tower is closed');
+            dead ??= new ImageTowerError('the image tower is closed');
             await worker.terminate();
           },
         });
       } else if (msg.type === 'failed') {
-        failAll(new Error(msg.message));
+        failAll(new ImageTowerError(msg.message));
         void worker.terminate();
       } else {
         const p = pending.get(msg.id);
         pending.delete(msg.id);
         if (msg.type === 'result') p?.resolve(msg.vectors);
-        else p?.reject(new Error(msg.message));
+        else p?.reject(new ImageTowerError(msg.message));
       }
     });
   });

@@ -114,15 +114,14 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
     embedded.close();
   };
 
-  /** Settles an id for its first path and every path waiting on it, in one journal write. */
-  const settle = async (f: FileRead, outcome: Outcome) => {
+  /** Settles an id for its first path and every path waiting on it; returns the journal records to write. */
+  const settle = (f: FileRead, outcome: Outcome): StateRecord[] => {
     const followers = primaries.get(f.id) ?? [];
     primaries.delete(f.id);
-    const records = [f, ...followers].flatMap((x) => recordsFor(x, outcome));
-    await store.commit(records);
     if (outcome.status === 'failed') counts.failed += 1 + followers.length;
     counts.duplicates += followers.length;
     deps.progress?.add(1 + followers.length);
+    return [f, ...followers].flatMap((x) => recordsFor(x, outcome));
   };
 
   const readAndHash = async (c: Candidate): Promise<{ f: FileRead; data: Buffer } | null> => {
@@ -153,7 +152,7 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
     }
     const { f, data } = read;
     if (store.isIndexed(f.id)) {
-      await store.commit(recordsFor(f, { status: 'indexed' }));
+      store.record(recordsFor(f, { status: 'indexed' }));
       counts.duplicates++;
       deps.progress?.add(1);
       return false;
@@ -166,7 +165,7 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
     primaries.set(f.id, []);
     if (await checker.has(f.id)) {
       counts.alreadyIndexed++;
-      await settle(f, { status: 'indexed' });
+      store.record(settle(f, { status: 'indexed' }));
       return false;
     }
     let pre: Preprocessed;
@@ -176,7 +175,7 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
       const reason = decodeFailure(err);
       if (!reason) throw err;
       logger.warn({ path: c.path, reason }, 'skipping a picture that cannot be decoded');
-      await settle(f, { status: 'failed', reason });
+      store.record(settle(f, { status: 'failed', reason }));
       return false;
     }
     await decoded.push({ ...f, pre });
@@ -257,15 +256,20 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
     );
     const result = await deps.write(ops);
     const refused = new Map(result.failed.map((f) => [f.id, f]));
+    const records: StateRecord[] = [];
     for (const d of items) {
       const r = refused.get(d.id);
       if (r) logger.error({ path: d.c.path, id: d.id, status: r.status, reason: r.reason }, 'index refused a document');
       else counts.embedded++;
-      await settle(d, r ? { status: 'failed', reason: `index ${r.status}: ${r.reason}` } : { status: 'indexed' });
+      records.push(
+        ...settle(d, r ? { status: 'failed', reason: `index ${r.status}: ${r.reason}` } : { status: 'indexed' }),
+      );
     }
+    await store.commit(records);
   };
 
   await Promise.all([feed().catch(fail), runModel().catch(fail), writeBatches().catch(fail)]);
+  await store.flush();
   if (fatal) throw fatal;
   return counts;
 }

@@ -105,15 +105,21 @@ export async function runRound(deps: RoundDeps): Promise<RoundSummary> {
   if (complete) {
     const targets = await es('alias', () => aliasTargets(client, deps.spec.alias));
     if (!(targets.length === 1 && targets[0] === index)) {
-      await es('promote index', () => promoteIndex(client, deps.spec, index));
-      promoted = true;
-      logger.info({ alias: deps.spec.alias, index }, 'the new index holds every picture: alias switched to it');
+      try {
+        await es('promote index', () => promoteIndex(client, deps.spec, index));
+        promoted = true;
+        logger.info({ alias: deps.spec.alias, index }, 'the new index holds every picture: alias switched to it');
+      } catch (err) {
+        // e.g. ES_INDEX names an old concrete index: keep indexing, keep the old one serving, say what to do.
+        logger.error({ alias: deps.spec.alias, index, err: (err as Error).message }, 'could not point the alias');
+      }
     }
   }
   const durationMs = performance.now() - t0;
   const processed = counts.embedded + counts.duplicates + counts.alreadyIndexed + counts.failed;
   return {
     ...counts,
+    modelMs: Math.round(counts.modelMs),
     files: scanned.length,
     unchanged: plan.unchanged,
     knownFailed: plan.knownFailed,

@@ -36,6 +36,9 @@ export class StateStore {
   private readonly pathsById = new Map<string, Set<string>>();
   private readonly pendingOrphans = new Set<string>();
   private lines = 0;
+  private buffer: string[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
 
   private constructor(readonly file: string) {}
 
@@ -89,21 +92,56 @@ export class StateStore {
     return [...this.pendingOrphans];
   }
 
-  /** Applies records in memory and appends them to the journal in one write. */
-  async commit(records: StateRecord[]): Promise<void> {
+  /**
+   * Applies records in memory now and appends them to the journal with the next flush (within ~100 ms, or at once
+   * past 1,000 lines): many small settlements — copies, files the index already had — cost one write, not one each.
+   */
+  record(records: StateRecord[]): void {
     if (records.length === 0) return;
-    for (const r of records) this.apply(r);
+    for (const r of records) {
+      this.apply(r);
+      this.buffer.push(`${JSON.stringify(r)}\n`);
+    }
+    this.lines += records.length;
+    if (this.buffer.length >= 1000) this.flushInBackground();
+    else this.timer ??= setTimeout(() => this.flushInBackground(), 100);
+  }
+
+  /** Applies records and waits until they (and everything recorded before) are in the journal. */
+  async commit(records: StateRecord[]): Promise<void> {
+    this.record(records);
+    await this.flush();
+  }
+
+  /** Writes what has been recorded, in order, in one append. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.buffer.length > 0) {
+      const text = this.buffer.join('');
+      this.buffer = [];
+      this.writing = this.writing.then(() => this.append(text));
+    }
+    await this.writing;
+  }
+
+  private flushInBackground(): void {
+    // A failed write is not lost: `writing` stays rejected, so the next flush or commit throws it.
+    this.flush().catch(() => undefined);
+  }
+
+  private async append(text: string): Promise<void> {
     const fh = await open(this.file, 'a');
     try {
-      await fh.write(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      await fh.write(text);
     } finally {
       await fh.close();
     }
-    this.lines += records.length;
   }
 
   /** Rewrites the journal as a snapshot when it has grown well past the live entries (never on an unchanged round). */
   async compactIfLarge(): Promise<boolean> {
+    await this.flush();
     const live = this.files.size + this.pendingOrphans.size;
     if (this.lines <= 2 * live + 1000) return false;
     await this.compact();
