@@ -66,6 +66,9 @@ interface Decoded extends FileRead {
 /** What a resolved id meant for every path in this round that holds its bytes. */
 type Outcome = { status: 'indexed' } | { status: 'failed'; reason: string };
 
+/** Files are read whole to be hashed and decoded; anything bigger than this is not a picture worth a round's memory. */
+export const MAX_FILE_BYTES = 512 * 1024 * 1024;
+
 const DECODE_CODES = new Set(['corrupt', 'unsupported', 'too_large', 'empty']);
 
 /** The clip package's ImageDecodeError (corrupt, unsupported, too large, empty), as a reason to record. */
@@ -144,6 +147,14 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
 
   /** Returns true when the file was handed on to the model (its slot is then released by the model stage). */
   const prepare = async (c: Candidate): Promise<boolean> => {
+    if (c.size > MAX_FILE_BYTES) {
+      // Not read at all (no picture we can decode is this big): recorded, so it is not looked at again until it changes.
+      const reason = `too_large: ${c.size} bytes, over the ${MAX_FILE_BYTES} a picture may have`;
+      store.record(recordsFor({ c, size: c.size, mtimeMs: c.mtimeMs, id: '' }, { status: 'failed', reason }));
+      counts.failed++;
+      deps.progress?.add(1);
+      return false;
+    }
     const read = await readAndHash(c);
     if (!read) {
       counts.vanished++;

@@ -1,12 +1,12 @@
 // The pipeline with stubs at its seams (model, decoder, index): batching, overlap, duplicates and failures.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Preprocessed } from '@image-search/clip';
 import { createLogger } from '@image-search/log';
 import type { BulkOp } from '@image-search/search-index';
 import { afterEach, describe, expect, it } from 'vitest';
-import { embedCandidates } from '../src/pipeline.ts';
+import { embedCandidates, MAX_FILE_BYTES } from '../src/pipeline.ts';
 import { scanFolder } from '../src/scan.ts';
 import { StateStore } from '../src/state.ts';
 
@@ -115,5 +115,32 @@ describe('embedding pipeline', () => {
       ),
     ).rejects.toThrow('mapping exploded');
     expect(store.size).toBe(0);
+  });
+
+  it('records a file too big to be a picture without reading it', async () => {
+    const { images, thumbs, store } = await setup({ 'huge.jpg': '' });
+    await truncate(path.join(images, 'huge.jpg'), MAX_FILE_BYTES + 1); // sparse: no disk used
+    let decoded = 0;
+    const counts = await embedCandidates(
+      {
+        imagesDir: images,
+        thumbnailsDir: thumbs,
+        batchSize: 2,
+        model: 'stub/test',
+        store,
+        logger,
+        preprocess: async () => {
+          decoded++;
+          throw new Error('must not be called');
+        },
+        embed: async () => [],
+        write: async () => ({ ok: 0, failed: [] }),
+        existing: async () => new Set(),
+      },
+      await scanFolder(images),
+    );
+    expect(counts).toMatchObject({ failed: 1, errors: 0 });
+    expect(decoded).toBe(0);
+    expect(store.get('huge.jpg')?.reason).toMatch(/^too_large/);
   });
 });
