@@ -16,6 +16,7 @@ import { isElasticsearchUp, type LocalEs, startLocalElasticsearch } from './es/l
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READY_TIMEOUT_MS = 10 * 60_000;
 const STOP_GRACE_MS = 15_000;
+const SIGNAL_ALONE_MS = 4_000;
 const colour = process.stdout.isTTY
   ? (code: number, s: string) => `\x1b[${code}m${s}\x1b[0m`
   : (_: number, s: string) => s;
@@ -118,16 +119,20 @@ async function waitForSearch(uiPort: number, children: Child[], stopping: () => 
   return false;
 }
 
-async function stopAll(children: Child[], es: LocalEs | null): Promise<void> {
-  for (const c of children) {
-    if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
+const running = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null;
+
+async function stopAll(children: Child[], es: LocalEs | null, byTerminal: boolean): Promise<void> {
+  // A terminal's Ctrl-C reaches the children too (same process group): give them a moment to stop on that alone, as a
+  // second signal tells the downloader to cut its in-flight downloads rather than finish them.
+  if (byTerminal) {
+    const until = Date.now() + SIGNAL_ALONE_MS;
+    while (children.some(running) && Date.now() < until) await sleep(100);
   }
+  for (const c of children.filter(running)) c.proc.kill('SIGTERM');
   const timer = setTimeout(() => {
-    for (const c of children) {
-      if (c.proc.exitCode === null && c.proc.signalCode === null) {
-        say(`${c.name} did not stop within ${STOP_GRACE_MS / 1000} s: killing it`);
-        c.proc.kill('SIGKILL');
-      }
+    for (const c of children.filter(running)) {
+      say(`${c.name} did not stop within ${STOP_GRACE_MS / 1000} s: killing it`);
+      c.proc.kill('SIGKILL');
     }
   }, STOP_GRACE_MS);
   await Promise.all(children.map((c) => c.exited));
@@ -154,11 +159,11 @@ async function main(): Promise<void> {
   let children: Child[] = [];
   let es: LocalEs | null = null;
   let stopped: Promise<void> | null = null;
-  const stop = (why: string, code: number) => {
+  const stop = (why: string, code: number, byTerminal = false) => {
     if (stopped) return stopped;
     stopping = true;
     say(`${why}: stopping every service`);
-    stopped = stopAll(children, es).then(() => {
+    stopped = stopAll(children, es, byTerminal).then(() => {
       say('stopped');
       process.exit(code);
     });
@@ -173,7 +178,7 @@ async function main(): Promise<void> {
         for (const c of children) c.proc.kill('SIGKILL');
         return;
       }
-      void stop(sig, 0);
+      void stop(sig, 0, sig === 'SIGINT');
     });
   }
 
