@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureEngine } from './docker-engine.ts';
+import { ensureEngine, lockSuite } from './docker-engine.ts';
 import { buildStandins, dockerCli, repoRoot, say, sh } from './standins.ts';
 
 const PROJECT = 'image-search-ct';
@@ -26,8 +26,11 @@ const COLOURS: Record<string, [number, number, number]> = {
   yellow: [235, 215, 30],
 };
 
+// One suite at a time: they share the engine and the compose project name.
+const unlock = await lockSuite();
 const engine = await ensureEngine();
 if ('unavailable' in engine) {
+  unlock();
   const bar = '!'.repeat(100);
   console.warn(`${bar}\n! CONTAINER SUITE SKIPPED: no Docker engine: ${engine.unavailable}\n${bar}`);
 }
@@ -168,6 +171,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
     rmSync(CA_IN_CONTEXT, { force: true });
     rmSync(work, { recursive: true, force: true });
     await engine.stop();
+    unlock();
     say(
       `timings:\n${Object.entries(timings)
         .map(([k, ms]) => `  ${k.padEnd(34)} ${(ms / 1000).toFixed(1)} s`)

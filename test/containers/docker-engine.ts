@@ -2,7 +2,7 @@
 // (/tmp/image-search-docker; its images and build cache are kept between runs), started here with Debian's dockerd
 // (apt-get install docker.io docker-compose debootstrap when missing and root) and stopped again afterwards.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dockerCli, say, sh } from './standins.ts';
@@ -106,4 +106,40 @@ export async function ensureEngine(): Promise<Engine | { unavailable: string }> 
       if (dockerd.exitCode === null && dockerd.signalCode === null) dockerd.kill('SIGKILL');
     },
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One container suite at a time per engine home (they share the compose project and the engine): waits for a running
+ * one to finish, takes over from one that died. Returns the release function.
+ */
+export async function lockSuite(timeoutMs = 20 * 60_000): Promise<() => void> {
+  mkdirSync(home, { recursive: true });
+  const file = path.join(home, 'suite.lock');
+  const deadline = Date.now() + timeoutMs;
+  for (let announced = false; ; ) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(readFileSync(file, 'utf8').trim());
+    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another container suite (pid ${holder}) still holds ${file}`);
+    if (!announced) say(`waiting for another container suite (pid ${holder}) to finish`);
+    announced = true;
+    await sleep(2000);
+  }
 }
