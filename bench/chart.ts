@@ -13,9 +13,9 @@ export function renderChartSvg(r: BenchResults): string {
       .map((f) => ({ label: `${a.area}: ${f.name}`, ratio: f.ratio!, target: f.target ?? '' })),
   );
   const rowH = 26;
-  const left = 420;
-  const width = 900;
-  const plotW = width - left - 80;
+  const left = 560;
+  const width = 1200;
+  const plotW = width - left - 190;
   const height = 60 + Math.max(1, bars.length) * rowH;
   const max = Math.max(1.2, ...bars.map((b) => b.ratio)) * 1.05;
   const x = (v: number) => left + (v / max) * plotW;
@@ -29,9 +29,9 @@ export function renderChartSvg(r: BenchResults): string {
   bars.forEach((b, i) => {
     const y = 56 + i * rowH;
     parts.push(
-      `<text x="${left - 8}" y="${y + 14}" text-anchor="end">${escapeXml(b.label.slice(0, 60))}</text>`,
+      `<text x="${left - 8}" y="${y + 14}" text-anchor="end">${escapeXml(b.label.length > 84 ? `${b.label.slice(0, 83)}…` : b.label)}</text>`,
       `<rect x="${left}" y="${y + 2}" width="${Math.max(1, x(b.ratio) - left)}" height="${rowH - 8}" fill="#3b82f6"/>`,
-      `<text x="${x(b.ratio) + 4}" y="${y + 14}">${b.ratio.toFixed(2)} ${escapeXml(b.target)}</text>`,
+      `<text x="${x(b.ratio) + 4}" y="${y + 14}">${b.ratio.toFixed(2)}${b.target ? ` (target ${escapeXml(b.target.slice(0, 24))})` : ''}</text>`,
     );
   });
   if (bars.length === 0) parts.push(`<text x="${left}" y="70">no ratios in this run</text>`);

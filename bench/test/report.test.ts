@@ -52,6 +52,6 @@ describe('benchmark report', () => {
     const png = await renderChartPng(results('abc', 95));
     const meta = await sharp(png).metadata();
     expect(meta.format).toBe('png');
-    expect(meta.width).toBe(900);
+    expect(meta.width).toBe(1200);
   });
 });
