@@ -58,8 +58,9 @@ describe('embedder and an Elasticsearch that comes and goes', () => {
       image: {
         embed: async (batch: Float32Array[]) => {
           if (++batches === 4) {
+            // Down for certain before this batch goes to be written; back a little later, while the embedder waits.
+            await es.stop();
             outage = (async () => {
-              await es.stop();
               await sleep(2000);
               es = await startLocalElasticsearch(esOpts);
               running.push(es);
