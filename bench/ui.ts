@@ -5,25 +5,14 @@
 //
 // The documents carry random unit vectors (this measures the page, the API and kNN over 10,000 vectors, not what the
 // model thinks of the pictures) and each has its own thumbnail file, so every result is a fresh download for the
-// browser. Index and thumbnails are kept under a fixed name and reused by the next run.
-import { createHash } from 'node:crypto';
+// browser. Index (bench/rn50-index.ts, shared with bench/search-api.ts) and thumbnails are kept under a fixed name and
+// reused by the next run.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureSyntheticModel, readManifest } from '@image-search/clip';
-import { loadEmbedderConfig } from '@image-search/config';
-import {
-  bulkWrite,
-  createClient,
-  ensureModelIndex,
-  type ImageDoc,
-  type IndexSpec,
-  indexInfo,
-  promoteIndex,
-  refreshIndex,
-} from '@image-search/search-index';
+import { ensureSyntheticModel } from '@image-search/clip';
 import sharp from 'sharp';
 import {
   AFTER_PAINT,
@@ -33,12 +22,11 @@ import {
   startSearchApi,
   startUi,
 } from '../services/ui/test/stack.ts';
+import { BENCH_ALIAS, BENCH_DOCS as DOCS, ensureBenchIndex, benchDocId as idOf, random } from './rn50-index.ts';
 import { median, quantile } from './stats.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
 
-const DOCS = 10_000;
 const K = 10;
-const ALIAS = 'bench-ui-rn50-10k';
 const DATA = path.join(os.tmpdir(), 'image-search-bench-ui');
 const THUMBNAILS = path.join(DATA, 'thumbnails');
 const DISTINCT_THUMBNAILS = 400;
@@ -67,18 +55,6 @@ const QUERIES = [
 ];
 const WARMUP = ['warm up the page', 'green hills', 'a quiet street', 'blue boat', 'winter'];
 
-/** A deterministic pseudo-random stream (mulberry32), so every run indexes the same vectors. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A 256×192 WebP like the embedder's thumbnails: a colour gradient with some texture, ~5–15 kB. */
 async function thumbnail(n: number): Promise<Buffer> {
   const w = 256;
@@ -100,8 +76,6 @@ async function thumbnail(n: number): Promise<Buffer> {
     .toBuffer();
 }
 
-const idOf = (n: number) => createHash('sha256').update(`bench-ui-${n}`).digest('hex');
-
 async function ensureThumbnails(): Promise<void> {
   await mkdir(THUMBNAILS, { recursive: true });
   if ((await readdir(THUMBNAILS)).length >= DOCS) return;
@@ -109,58 +83,6 @@ async function ensureThumbnails(): Promise<void> {
   for (let i = 0; i < DISTINCT_THUMBNAILS; i++) distinct.push(await thumbnail(i));
   for (let n = 0; n < DOCS; n++) {
     await writeFile(path.join(THUMBNAILS, `${idOf(n)}.webp`), distinct[n % DISTINCT_THUMBNAILS]);
-  }
-}
-
-/** Makes (or finds) the alias holding DOCS documents for this model; returns how long seeding took, 0 if reused. */
-async function ensureIndex(esHost: string, modelDir: string): Promise<number> {
-  const manifest = await readManifest(modelDir);
-  const defaults = loadEmbedderConfig({});
-  const spec: IndexSpec = {
-    alias: ALIAS,
-    model: `${manifest.name}/${manifest.pretrained}`,
-    dims: manifest.embedDim,
-    hnswM: defaults.HNSW_M,
-    hnswEf: defaults.HNSW_EF,
-    vectorIndexType: defaults.VECTOR_INDEX_TYPE,
-    shards: defaults.ES_SHARDS,
-    replicas: defaults.ES_REPLICAS,
-  };
-  const client = createClient({ ES_HOST: esHost });
-  try {
-    const info = await indexInfo(client, ALIAS).catch(() => null);
-    if (info?.docCount === DOCS && info.dims === spec.dims) return 0;
-    const t0 = performance.now();
-    const { index } = await ensureModelIndex(client, spec);
-    const rnd = random(7);
-    const now = new Date().toISOString();
-    for (let start = 0; start < DOCS; start += 1000) {
-      const ops = [];
-      for (let n = start; n < Math.min(DOCS, start + 1000); n++) {
-        const vector = Array.from({ length: spec.dims }, () => rnd() * 2 - 1);
-        const doc: ImageDoc = {
-          path: `bench/picture-${n}.jpg`,
-          vector,
-          file_name: `picture-${n}.jpg`,
-          source_url: `https://example.com/picture-${n}.jpg`,
-          width: 1024,
-          height: 768,
-          bytes: 150_000,
-          content_type: 'image/jpeg',
-          model: spec.model,
-          indexed_at: now,
-          thumbnail: `${idOf(n)}.webp`,
-        };
-        ops.push({ id: idOf(n), doc });
-      }
-      const res = await bulkWrite(client, index, ops);
-      if (res.failed.length > 0) throw new Error(`seeding failed: ${JSON.stringify(res.failed[0])}`);
-    }
-    await refreshIndex(client, index);
-    await promoteIndex(client, spec, index);
-    return performance.now() - t0;
-  } finally {
-    await client.close();
   }
 }
 
@@ -175,12 +97,14 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
 
   const modelDir = await ensureSyntheticModel('rn50', path.join(os.tmpdir(), 'image-search-models', 'rn50'));
   await ensureThumbnails();
-  const seedMs = await ensureIndex(esHost, modelDir);
+  const { setupMs: seedMs } = await ensureBenchIndex(esHost, modelDir, (s) =>
+    process.stderr.write(`[ui bench] ${s}\n`),
+  );
 
   const queries = opts.quick ? QUERIES.slice(0, 10) : QUERIES;
   const env = {
     ES_HOST: esHost,
-    ES_INDEX: ALIAS,
+    ES_INDEX: BENCH_ALIAS,
     MODEL_DIR: modelDir,
     IMAGES_DIR: path.join(DATA, 'images'),
     THUMBNAILS_DIR: THUMBNAILS,
