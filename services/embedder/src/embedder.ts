@@ -1,7 +1,7 @@
 // The embedder as a function: start the image tower, make sure the model's index exists, then run rounds until stopped.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type ClipModel, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
+import { type ClipModel, preprocessOptionsFor } from '@image-search/clip';
 import type { EmbedderConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
 import {
@@ -11,10 +11,12 @@ import {
   type IndexSpec,
   waitForCluster,
 } from '@image-search/search-index';
+import { startDecodePool } from './decode-pool.ts';
 import { untilAvailable } from './es-retry.ts';
-import { type ImageTower, ImageTowerError, startImageTower } from './image-tower.ts';
+import { type ImageTower, startImageTower } from './image-tower.ts';
 import { type RoundSummary, runRound } from './round.ts';
 import { StateStore } from './state.ts';
+import { WorkerDiedError } from './ts-worker.ts';
 
 export const THUMBNAIL_MAX_SIZE = 256;
 
@@ -90,6 +92,7 @@ export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promis
   );
   const client: Client = createClient(s);
   const summaries: RoundSummary[] = [];
+  const closers: Array<() => Promise<void>> = [];
   try {
     const spec = indexSpecFor(s, tower);
     await waitForCluster(client, { timeoutMs: Number.POSITIVE_INFINITY, logger });
@@ -107,11 +110,12 @@ export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promis
     const store = await StateStore.open(stateFile);
     await mkdir(s.THUMBNAILS_DIR, { recursive: true });
 
-    const preprocessOpts = {
+    const decoders = startDecodePool({
       ...preprocessOptionsFor(tower.manifest),
       maxPixels: s.MAX_IMAGE_PIXELS,
       thumbnail: { maxSize: THUMBNAIL_MAX_SIZE },
-    };
+    });
+    closers.push(() => decoders.close());
     while (!opts.signal?.aborted) {
       let summary: RoundSummary;
       try {
@@ -123,13 +127,14 @@ export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promis
           spec,
           index,
           store,
-          preprocess: (data) => preprocessImage(data, preprocessOpts),
+          preprocess: (data) => decoders.preprocess(data),
+          concurrency: Math.max(4, 2 * decoders.size),
           embed: (batch) => tower.embed(batch),
           logger,
         });
       } catch (err) {
         // One bad round (a full disk, a refused request) is retried at the next poll; --once reports it and stops.
-        if (opts.once || err instanceof ImageTowerError) throw err;
+        if (opts.once || err instanceof WorkerDiedError) throw err;
         logger.error({ err }, 'round failed; retrying after POLL_SECONDS');
         await sleep(s.POLL_SECONDS * 1000, opts.signal);
         continue;
@@ -141,6 +146,7 @@ export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promis
       await sleep(s.POLL_SECONDS * 1000, opts.signal);
     }
   } finally {
+    for (const close of closers) await close();
     await client.close();
     await tower.close();
   }

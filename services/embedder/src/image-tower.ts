@@ -2,13 +2,8 @@
 // whole batch, so on the main thread nothing else — reading, hashing, decoding, writing to Elasticsearch — could make
 // progress while the model works, and the model would then wait for them. In a worker, the rest of the pipeline keeps
 // the next batch ready while this one is being embedded.
-import { Worker } from 'node:worker_threads';
 import type { Device, ModelManifest, Provider } from '@image-search/clip';
-
-/** The worker died or refused a batch: not something the next round would fix, so the service stops. */
-export class ImageTowerError extends Error {
-  override name = 'ImageTowerError';
-}
+import { startTsWorker, WorkerDiedError } from './ts-worker.ts';
 
 export interface ImageTower {
   manifest: ModelManifest;
@@ -23,20 +18,11 @@ type Reply =
   | { type: 'result'; id: number; vectors: Float32Array[] }
   | { type: 'error'; id: number; message: string };
 
-/**
- * The worker runs TypeScript like this thread does: a worker inherits neither the module hooks registered here nor a
- * test runner's transform, so its entry registers tsx's loader and then imports the worker module.
- */
-function workerBootstrap(): string {
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./image-tower-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-}
-
 export function startImageTower(dir: string, opts: { device?: Device; threads?: number } = {}): Promise<ImageTower> {
-  const worker = new Worker(workerBootstrap(), {
-    eval: true,
-    workerData: { dir, device: opts.device, threads: opts.threads },
+  const worker = startTsWorker(new URL('./image-tower-worker.ts', import.meta.url), {
+    dir,
+    device: opts.device,
+    threads: opts.threads,
   });
   const pending = new Map<number, { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }>();
   let nextId = 0;
@@ -49,8 +35,8 @@ export function startImageTower(dir: string, opts: { device?: Device; threads?: 
       pending.clear();
       rejectStart(err);
     };
-    worker.on('error', (err) => failAll(new ImageTowerError(`the image tower worker failed: ${err.message}`)));
-    worker.on('exit', (code) => failAll(new ImageTowerError(`the image tower worker exited (code ${code})`)));
+    worker.on('error', (err) => failAll(new WorkerDiedError(`the image tower worker failed: ${err.message}`)));
+    worker.on('exit', (code) => failAll(new WorkerDiedError(`the image tower worker exited (code ${code})`)));
     worker.on('message', (msg: Reply) => {
       if (msg.type === 'ready') {
         resolveStart({
@@ -66,18 +52,18 @@ export function startImageTower(dir: string, opts: { device?: Device; threads?: 
             });
           },
           async close() {
-            dead ??= new ImageTowerError('the image tower is closed');
+            dead ??= new WorkerDiedError('the image tower is closed');
             await worker.terminate();
           },
         });
       } else if (msg.type === 'failed') {
-        failAll(new ImageTowerError(msg.message));
+        failAll(new WorkerDiedError(msg.message));
         void worker.terminate();
       } else {
         const p = pending.get(msg.id);
         pending.delete(msg.id);
         if (msg.type === 'result') p?.resolve(msg.vectors);
-        else p?.reject(new ImageTowerError(msg.message));
+        else p?.reject(new WorkerDiedError(msg.message));
       }
     });
   });

@@ -16,6 +16,7 @@ import { AsyncQueue, Semaphore } from './queue.ts';
 import { mimeOf, readSourceUrl } from './source-url.ts';
 import { failedRecord, indexedRecord, type StateRecord, type StateStore } from './state.ts';
 import { thumbnailName, writeThumbnail } from './thumbnails.ts';
+import { WorkerDiedError } from './ts-worker.ts';
 
 export interface PipelineDeps {
   imagesDir: string;
@@ -208,6 +209,7 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
           },
           (err) => {
             slots.release();
+            if (err instanceof WorkerDiedError) fail(err);
             if (fatal) return;
             counts.errors++;
             deps.progress?.add(1);
