@@ -123,7 +123,7 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
     const followers = primaries.get(f.id) ?? [];
     primaries.delete(f.id);
     if (outcome.status === 'failed') counts.failed += 1 + followers.length;
-    counts.duplicates += followers.length;
+    else counts.duplicates += followers.length;
     deps.progress?.add(1 + followers.length);
     return [f, ...followers].flatMap((x) => recordsFor(x, outcome));
   };
