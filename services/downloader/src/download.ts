@@ -30,7 +30,8 @@ export interface DownloadContext {
 
 /** A record to keep, or null when the download was stopped before it had an outcome. */
 export async function downloadUrl(url: string, stem: string, ctx: DownloadContext): Promise<UrlRecord | null> {
-  const host = new URL(url).host;
+  const parsed = new URL(url);
+  const host = parsed.host;
   let last: Extract<Attempt, { ok: false }> | undefined;
   let attempts = 0;
   for (let retry = 0; retry <= ctx.maxRetries; retry++) {
@@ -42,7 +43,7 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
         ctx.slots(() =>
           ctx.stop.aborted
             ? Promise.reject(new AbortedError())
-            : fetchImageOnce(url, {
+            : fetchImageOnce(parsed, {
                 dispatcher: ctx.dispatcher,
                 userAgent: ctx.userAgent,
                 timeoutMs: ctx.timeoutMs,

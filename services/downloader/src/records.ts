@@ -2,7 +2,7 @@
 // the latest line for a URL winning. Each line is one write, and a torn last line (a crash mid-write) is cut off at
 // open, so a record is either whole or absent. Memory holds only a compact index (key → state, time, line number),
 // about 30 bytes a URL; the journal is rewritten without superseded lines (temp file, fsync, rename) at round end.
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -59,9 +59,6 @@ export class RecordJournal {
   private lineOf = new Uint32Array(1024);
   /** Lines in the journal file, including superseded and unreadable ones. */
   private lines = 0;
-  private pending: string[] = [];
-  private batch: Promise<void> | null = null;
-  private tail: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly file: string,
@@ -100,29 +97,20 @@ export class RecordJournal {
     return id === -1 ? 0 : this.atSec[id] * 1000;
   }
 
-  /** Records an outcome; resolves once its line is written (lines appended together share one write). */
-  append(record: UrlRecord): Promise<void> {
+  /**
+   * Records an outcome with one synchronous append: a line is a few hundred bytes, and an asynchronous write costs
+   * ~20 µs of CPU in thread-pool hand-offs against ~2 µs for the write itself. Durable once flush() returns.
+   */
+  append(record: UrlRecord): void {
     const key = stemKey(record.key);
     if (!key) throw new Error(`record key ${record.key} is not 16 hex digits`);
-    this.remember(key, stateOf(record), Date.parse(record.at), this.lines++);
     // key first, so compaction can read it without parsing the whole line
-    this.pending.push(`${JSON.stringify(record)}\n`);
-    if (this.batch) return this.batch;
-    const batch = this.tail.then(async () => {
-      this.batch = null;
-      const chunk = this.pending.join('');
-      this.pending = [];
-      await this.fh.write(chunk);
-    });
-    this.batch = batch;
-    this.tail = batch.catch(() => {});
-    return batch;
+    writeAllSync(this.fh.fd, Buffer.from(`${JSON.stringify(record)}\n`));
+    this.remember(key, stateOf(record), Date.parse(record.at), this.lines++);
   }
 
-  /** Waits for every appended line and makes the file durable. */
+  /** Makes every appended line durable. */
   async flush(): Promise<void> {
-    while (this.batch) await this.batch;
-    await this.tail;
     await this.fh.datasync();
   }
 
@@ -223,6 +211,10 @@ export class RecordJournal {
     }
     return unreadable;
   }
+}
+
+function writeAllSync(fd: number, data: Buffer): void {
+  for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
 }
 
 function readLines(file: string): AsyncIterable<string> {

@@ -229,7 +229,7 @@ async function fetchAll(opts: RoundOptions, state: RoundState, lines: LineNumber
   const one = async (url: string, stem: string): Promise<void> => {
     const record = await downloadUrl(url, stem, ctx);
     if (!record) return;
-    await journal.append(record);
+    journal.append(record);
     if (record.status === 'done') {
       summary.new++;
       summary.bytes += record.bytes;

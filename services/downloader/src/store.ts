@@ -1,6 +1,6 @@
 // Where downloads land: `<stem><ext>` in OUTPUT_DIR, written under a dot-prefixed temporary name and renamed only when
 // complete and verified, with the embedder's sidecar (source URL) in .downloader/files/ put in place first.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
 import { opendir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -29,6 +29,18 @@ let tempCounter = 0;
 /** A fresh temporary path next to where `name` will go (same folder, so the rename is atomic). */
 export function tempPathFor(dir: string, name: string): string {
   return path.join(dir, `.${name}${TEMP_MARK}${process.pid}-${(tempCounter++).toString(36)}`);
+}
+
+/** Writes all of `chunks` to `fd` (writev may write less than asked; it goes on from where it stopped). */
+export function writeChunksSync(fd: number, chunks: Buffer[]): void {
+  let rest = chunks;
+  while (rest.length > 0) {
+    let written = writevSync(fd, rest);
+    let i = 0;
+    while (i < rest.length && written >= rest[i].length) written -= rest[i++].length;
+    rest = rest.slice(i);
+    if (written > 0) rest[0] = rest[0].subarray(written);
+  }
 }
 
 export function isTempName(name: string): boolean {

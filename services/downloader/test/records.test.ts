@@ -34,9 +34,9 @@ function record(url: string, status: 'done' | 'failed', extra: Partial<UrlRecord
 describe('RecordJournal', () => {
   it('remembers outcomes across a restart; the latest record for a URL wins', async () => {
     const { journal } = await RecordJournal.open(dir);
-    await journal.append(record('http://a.test/1', 'failed'));
-    await journal.append(record('http://a.test/2', 'failed', { permanent: false, error: 'timeout' }));
-    await journal.append(record('http://a.test/1', 'done'));
+    journal.append(record('http://a.test/1', 'failed'));
+    journal.append(record('http://a.test/2', 'failed', { permanent: false, error: 'timeout' }));
+    journal.append(record('http://a.test/1', 'done'));
     await journal.close();
 
     const { journal: again, unreadable } = await RecordJournal.open(dir);
@@ -51,13 +51,13 @@ describe('RecordJournal', () => {
 
   it('cuts a torn last line (a crash mid-write) so the next record stays readable', async () => {
     const { journal } = await RecordJournal.open(dir);
-    await journal.append(record('http://a.test/1', 'done'));
+    journal.append(record('http://a.test/1', 'done'));
     await journal.close();
     await appendFile(path.join(dir, 'records.jsonl'), '{"key":"0123456789abcdef","status":"do');
 
     const { journal: again, unreadable } = await RecordJournal.open(dir);
     expect(unreadable).toBe(0);
-    await again.append(record('http://a.test/2', 'done'));
+    again.append(record('http://a.test/2', 'done'));
     await again.close();
     const lines = (await readFile(path.join(dir, 'records.jsonl'), 'utf8')).trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).url)).toEqual(['http://a.test/1', 'http://a.test/2']);
@@ -65,12 +65,12 @@ describe('RecordJournal', () => {
 
   it('compaction drops superseded lines and keeps every latest outcome', async () => {
     const { journal } = await RecordJournal.open(dir);
-    for (let i = 0; i < 20; i++) await journal.append(record(`http://a.test/${i}`, 'failed'));
-    for (let i = 0; i < 10; i++) await journal.append(record(`http://a.test/${i}`, 'done'));
+    for (let i = 0; i < 20; i++) journal.append(record(`http://a.test/${i}`, 'failed'));
+    for (let i = 0; i < 10; i++) journal.append(record(`http://a.test/${i}`, 'done'));
     expect(journal.superseded).toBe(10);
     expect(await journal.compactIfWorthIt()).toBe(true);
     expect(journal.superseded).toBe(0);
-    await journal.append(record('http://a.test/15', 'done'));
+    journal.append(record('http://a.test/15', 'done'));
     await journal.close();
 
     const text = await readFile(path.join(dir, 'records.jsonl'), 'utf8');
