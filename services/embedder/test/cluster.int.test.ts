@@ -51,6 +51,7 @@ describe('embedder and an Elasticsearch that comes and goes', () => {
     running.push(es);
     const ids = await pictures(dirs.images, 90);
     const model = await tinyModel();
+    const { logger, lines } = capturingLogger();
     let batches = 0;
     let outage: Promise<void> | undefined;
     const slowed = {
@@ -58,10 +59,12 @@ describe('embedder and an Elasticsearch that comes and goes', () => {
       image: {
         embed: async (batch: Float32Array[]) => {
           if (++batches === 4) {
-            // Down for certain before this batch goes to be written; back a little later, while the embedder waits.
+            // Down for certain before this batch goes to be written; back only once the embedder has noticed (the
+            // client's own retries could otherwise outlast a short outage).
             await es.stop();
             outage = (async () => {
-              await sleep(2000);
+              while (!lines.some((l) => l.includes('Elasticsearch unavailable'))) await sleep(100);
+              await sleep(1000);
               es = await startLocalElasticsearch(esOpts);
               running.push(es);
             })();
@@ -71,7 +74,6 @@ describe('embedder and an Elasticsearch that comes and goes', () => {
         },
       },
     };
-    const { logger, lines } = capturingLogger();
     const alias = uniqueAlias('outage');
     const [summary] = await runEmbedder(settingsFor(dirs, alias, { ES_HOST: es.host }), {
       logger,
