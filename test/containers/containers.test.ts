@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { allVariables } from '@image-search/config';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureEngine, lockSuite } from './docker-engine.ts';
@@ -50,6 +51,11 @@ function bridgeGateway(): string {
   const ip = /inet (\d+\.\d+\.\d+\.\d+)/.exec(r.stdout ?? '')?.[1];
   if (!ip) throw new Error(`no docker0 bridge address (ip: ${r.stderr || r.error?.message}): cannot serve pictures`);
   return ip;
+}
+
+function withoutProductSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const product = allVariables();
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !product.has(name)));
 }
 
 function output(cmd: string, args: string[], env: NodeJS.ProcessEnv): string {
@@ -103,7 +109,9 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
 
     uiPort = await freePort();
     env = {
-      ...process.env,
+      // The stack's settings come from the compose file and this suite only: a developer's ES_HOST or MODEL_DIR
+      // (meant for their native services) would otherwise be interpolated into the containers.
+      ...withoutProductSettings(process.env),
       // Debian's docker client first: docker-compose 1.29 shells out to `docker build` for BuildKit builds.
       PATH: `/usr/bin:${process.env.PATH}`,
       DOCKER_HOST: engine.host,

@@ -1,7 +1,7 @@
 // A Docker engine for the container suite: DOCKER_HOST when it answers, else one on a private socket and data folder
 // (/tmp/image-search-docker; its images and build cache are kept between runs), started here with Debian's dockerd
 // (apt-get install docker.io docker-compose debootstrap when missing and root) and stopped again afterwards.
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,30 +43,11 @@ function installWithApt(): void {
   if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) return;
   sh('apt-get', ['update', '-qq']);
   sh('apt-get', ['install', '-y', '-qq', ...missing.map(([, pkg]) => pkg)], {
-    env: { DEBIAN_FRONTEND: 'noninteractive' },
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
 }
 
-/** An engine to use, or the reason there is none (the suite then says so loudly and skips). */
-export async function ensureEngine(): Promise<Engine | { unavailable: string }> {
-  const given = process.env.DOCKER_HOST;
-  if (given && answers(given)) {
-    const compose = composeCommand();
-    if (!compose) return { unavailable: 'neither docker-compose nor the docker compose plugin is installed' };
-    say(`using the Docker engine at DOCKER_HOST=${given}`);
-    return { host: given, compose, stop: async () => {} };
-  }
-  installWithApt();
-  const compose = composeCommand();
-  if (!compose) return { unavailable: 'docker-compose is not installed (apt-get install docker-compose, as root)' };
-  if (answers(privateHost)) {
-    say(`using the Docker engine already running at ${privateHost}`);
-    return { host: privateHost, compose, stop: async () => {} };
-  }
-  if (!existsSync('/usr/sbin/dockerd'))
-    return { unavailable: 'dockerd is not installed (apt-get install docker.io, as root)' };
-  if (process.getuid?.() !== 0) return { unavailable: 'dockerd needs root to run here' };
-
+async function startDockerd(): Promise<{ dockerd: ChildProcess } | { failed: string }> {
   mkdirSync(path.join(home, 'data'), { recursive: true });
   const log = path.join(home, 'dockerd.log');
   const args = [
@@ -89,11 +70,45 @@ export async function ensureEngine(): Promise<Engine | { unavailable: string }> 
   const deadline = Date.now() + 60_000;
   while (!answers(privateHost)) {
     if (dockerd.exitCode !== null || Date.now() > deadline) {
+      if (dockerd.exitCode === null) dockerd.kill('SIGKILL');
       const tail = readFileSync(log, 'utf8').split('\n').slice(-15).join('\n');
-      return { unavailable: `dockerd did not start (exit ${dockerd.exitCode}); last lines of ${log}:\n${tail}` };
+      return { failed: `dockerd did not start (exit ${dockerd.exitCode}); last lines of ${log}:\n${tail}` };
     }
     await sleep(500);
   }
+  return { dockerd };
+}
+
+/** An engine to use, or the reason there is none (the suite then says so loudly and skips). */
+export async function ensureEngine(): Promise<Engine | { unavailable: string }> {
+  const given = process.env.DOCKER_HOST;
+  if (given && answers(given)) {
+    const compose = composeCommand();
+    if (!compose) return { unavailable: 'neither docker-compose nor the docker compose plugin is installed' };
+    say(`using the Docker engine at DOCKER_HOST=${given}`);
+    return { host: given, compose, stop: async () => {} };
+  }
+  installWithApt();
+  const compose = composeCommand();
+  if (!compose) return { unavailable: 'docker-compose is not installed (apt-get install docker-compose, as root)' };
+  if (answers(privateHost)) {
+    say(`using the Docker engine already running at ${privateHost}`);
+    return { host: privateHost, compose, stop: async () => {} };
+  }
+  if (!existsSync('/usr/sbin/dockerd'))
+    return { unavailable: 'dockerd is not installed (apt-get install docker.io, as root)' };
+  if (process.getuid?.() !== 0) return { unavailable: 'dockerd needs root to run here' };
+
+  let started = await startDockerd();
+  if ('failed' in started) {
+    // A dockerd killed mid-run can leave network state it then panics on at start (libnetwork reservePools); that
+    // state is rebuilt from scratch, while images and build cache are kept.
+    say(`dockerd did not start; retrying once without its saved network state (${started.failed.split('\n')[0]})`);
+    rmSync(path.join(home, 'data', 'network'), { recursive: true, force: true });
+    started = await startDockerd();
+    if ('failed' in started) return { unavailable: started.failed };
+  }
+  const dockerd = started.dockerd;
   say(`dockerd (pid ${dockerd.pid}) answers at ${privateHost}`);
   return {
     host: privateHost,

@@ -28,7 +28,7 @@ export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: Node
   say(`$ ${line.length > 400 ? `${line.slice(0, 400)} …` : line}`);
   const r = spawnSync(cmd, args, {
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env },
+    env: opts.env ?? process.env,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'inherit', 'inherit'],
     input: opts.input,
   });
@@ -36,7 +36,7 @@ export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: Node
 }
 
 export function docker(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): void {
-  sh(dockerCli, args, { env: { DOCKER_BUILDKIT: '1', ...opts.env }, cwd: opts.cwd });
+  sh(dockerCli, args, { env: { ...process.env, DOCKER_BUILDKIT: '1', ...opts.env }, cwd: opts.cwd });
 }
 
 export function imageExists(name: string): boolean {
