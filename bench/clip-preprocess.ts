@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { preprocessImage, Tokenizer } from '@image-search/clip';
 import sharp from 'sharp';
+import { runIfMain } from './standalone.ts';
 import { median } from './stats.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
 
@@ -144,15 +145,4 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   return figures;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const figures = await run({ quick: process.argv.includes('--quick') });
-  const rows = figures.map((f) => [
-    f.name,
-    `${f.value} ${f.unit}`,
-    f.baseline ? `${f.baseline.name}: ${f.baseline.value}` : '',
-    f.ratio !== undefined ? `${f.ratio}×` : '',
-    f.target ?? '',
-  ]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
-}
+await runIfMain(import.meta.url, run);

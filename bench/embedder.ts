@@ -29,6 +29,7 @@ import {
 import { type EmbedderSettings, runEmbedder } from '../services/embedder/src/embedder.ts';
 import { runRound } from '../services/embedder/src/round.ts';
 import { indexedRecord, StateStore } from '../services/embedder/src/state.ts';
+import { runIfMain } from './standalone.ts';
 import { median } from './stats.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
 
@@ -373,15 +374,4 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const figures = await run({ quick: process.argv.includes('--quick') });
-  console.table(
-    figures.map((f) => ({
-      figure: f.name,
-      value: `${f.value} ${f.unit}`,
-      baseline: f.baseline ? `${f.baseline.value} (${f.baseline.name})` : '',
-      ratio: f.ratio ?? '',
-      target: f.target ?? '',
-    })),
-  );
-}
+await runIfMain(import.meta.url, run);

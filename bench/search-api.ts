@@ -20,6 +20,7 @@ import { loadSearchApiConfig } from '@image-search/config';
 import { knnRequest } from '@image-search/search-index';
 import { isElasticsearchUp, startLocalElasticsearch } from '../scripts/es/local-es.ts';
 import { BENCH_DOCS, ensureBenchIndex } from './rn50-index.ts';
+import { runIfMain } from './standalone.ts';
 import { median, quantile } from './stats.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
 
@@ -400,15 +401,4 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const figures = await run({ quick: process.argv.includes('--quick') });
-  const rows = figures.map((f) => [
-    f.name,
-    `${f.value} ${f.unit}`,
-    f.baseline ? `${f.baseline.name}: ${f.baseline.value}` : '',
-    f.ratio !== undefined ? `${f.ratio}×` : '',
-    f.target ?? '',
-  ]);
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i])).join('  '));
-}
+await runIfMain(import.meta.url, run);

@@ -23,6 +23,7 @@ import {
   startUi,
 } from '../services/ui/test/stack.ts';
 import { BENCH_ALIAS, BENCH_DOCS as DOCS, ensureBenchIndex, benchDocId as idOf, random } from './rn50-index.ts';
+import { runIfMain } from './standalone.ts';
 import { median, quantile } from './stats.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
 
@@ -176,16 +177,7 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  if (!existsSync(THUMBNAILS)) console.log(`making ${DOCS} thumbnails under ${THUMBNAILS} (once)`);
-  const figures = await run({ quick: process.argv.includes('--quick') });
-  const rows = figures.map((f) => [
-    f.name,
-    `${f.value} ${f.unit}`,
-    f.baseline ? `${f.baseline.name}: ${f.baseline.value}` : '',
-    f.ratio !== undefined ? `${f.ratio}×` : '',
-    f.target ?? '',
-  ]);
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+if (process.argv[1] === fileURLToPath(import.meta.url) && !existsSync(THUMBNAILS)) {
+  console.log(`making ${DOCS} thumbnails under ${THUMBNAILS} (once)`);
 }
+await runIfMain(import.meta.url, run);
