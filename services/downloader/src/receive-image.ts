@@ -71,6 +71,10 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
 }
 
 function codingsOf(headers: IncomingHttpHeaders): string[] {
+  const content = headers['content-encoding'];
+  const transfer = headers['transfer-encoding'];
+  // the common case, checked without building arrays for every picture
+  if (content === undefined && (transfer === undefined || transfer === 'chunked')) return [];
   return [header(headers, 'content-encoding'), header(headers, 'transfer-encoding')]
     .flatMap((v) => (v ?? '').split(','))
     .map((s) => s.trim().toLowerCase())

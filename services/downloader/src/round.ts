@@ -82,6 +82,7 @@ const MAX_INVALID_SHOWN = 20;
 export async function runRound(opts: RoundOptions, state: RoundState): Promise<RoundSummary> {
   const { log, journal } = state;
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const summary: RoundSummary = {
     listMissing: false,
     urls: 0,
@@ -171,6 +172,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
   if (await journal.compactIfWorthIt()) log.info({ records: journal.size }, 'record journal compacted');
   summary.stopped = state.stop.aborted;
   summary.seconds = Math.round((performance.now() - started) / 100) / 10;
+  const cpu = process.cpuUsage(cpuAtStart);
   log.info(
     {
       new: summary.new,
@@ -180,6 +182,8 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
       failedTotal: summary.failedTotal,
       bytes: summary.bytes,
       seconds: summary.seconds,
+      // CPU of the whole process during the round (all threads): on a shared machine a steadier cost than time
+      cpuSeconds: Math.round((cpu.user + cpu.system) / 1000) / 1000,
       urls: summary.urls,
       duplicates: summary.duplicates,
       invalid: summary.invalid,

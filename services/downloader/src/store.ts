@@ -49,19 +49,33 @@ export function isTempName(name: string): boolean {
 
 /**
  * Puts a verified download in place: sidecar first, so the embedder never sees the picture without its URL.
- * Synchronous on purpose: four small system calls cost less than four thread-pool round trips per picture.
+ * Synchronous on purpose: a few small system calls cost less than as many thread-pool round trips per picture.
  */
 export function commitDownload(outputDir: string, tmp: string, fileName: string, sidecar: Sidecar): void {
-  const file = path.join(sidecarDir(outputDir), `${fileName}.json`);
-  const sidecarTmp = tempPathFor(path.dirname(file), path.basename(file));
+  writeSidecar(path.join(sidecarDir(outputDir), `${fileName}.json`), `${JSON.stringify(sidecar)}\n`);
+  renameSync(tmp, path.join(outputDir, fileName));
+}
+
+/**
+ * A new sidecar is written straight to its name (exclusive create): nobody reads it before its picture appears, and
+ * that happens only after this returns, so it is whole whenever it is read; one rename a picture less. One that is
+ * already there (the picture fetched again) may be read at any time, so it is replaced atomically (temp + rename).
+ */
+function writeSidecar(file: string, text: string): void {
   try {
-    writeFileSync(sidecarTmp, `${JSON.stringify(sidecar)}\n`);
-    renameSync(sidecarTmp, file);
+    writeFileSync(file, text, { flag: 'wx' });
+    return;
   } catch (err) {
-    rmSync(sidecarTmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const tmp = tempPathFor(path.dirname(file), path.basename(file));
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
     throw err;
   }
-  renameSync(tmp, path.join(outputDir, fileName));
 }
 
 /**
