@@ -47,7 +47,10 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // As many connections per origin as downloads may run for its host: a download that starts in the tick another
+  // ends waits for that connection to be free instead of opening one more (twice the connections without this).
   const dispatcher = new Agent({
+    connections: config.PER_HOST_CONCURRENCY,
     keepAliveTimeout: 10_000,
     connect: { timeout: config.REQUEST_TIMEOUT_SECONDS * 1000 },
   });
