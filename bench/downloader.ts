@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runIfMain } from './standalone.ts';
 import { median } from './stats.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
 
@@ -303,15 +304,4 @@ export async function run_(opts: BenchOptions): Promise<BenchFigure[]> {
 
 export { run_ as run };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const figures = await run_({ quick: process.argv.includes('--quick') });
-  console.table(
-    figures.map((f) => ({
-      figure: f.name,
-      value: `${f.value.toFixed(2)} ${f.unit}`,
-      baseline: f.baseline ? `${f.baseline.value.toFixed(1)} (${f.baseline.name})` : '',
-      ratio: f.ratio?.toFixed(2) ?? '',
-      target: f.target ?? '',
-    })),
-  );
-}
+await runIfMain(import.meta.url, run_);
