@@ -34,12 +34,26 @@ export class InferenceQueue {
     return this.waiting.length;
   }
 
-  /** Runs `fn` when a slot is free; rejects with QueueFullError when too many are already waiting. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` when a slot is free; rejects with QueueFullError when too many are already waiting. Aborting `signal`
+   * while still waiting gives up the place in the line (and rejects with the signal's reason).
+   */
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.closed) throw new QueueClosedError();
     if (this.running >= this.concurrency) {
       if (this.waiting.length >= this.maxQueued) throw new QueueFullError(this.maxQueued);
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const withdraw = () => {
+          this.waiting.splice(this.waiting.indexOf(granted), 1);
+          reject(signal?.reason);
+        };
+        const granted = () => {
+          signal?.removeEventListener('abort', withdraw);
+          resolve();
+        };
+        this.waiting.push(granted);
+        signal?.addEventListener('abort', withdraw, { once: true });
+      });
     } else {
       this.running++;
     }

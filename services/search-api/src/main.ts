@@ -1,9 +1,9 @@
-// `pnpm search-api`: load config and the model (warmed up), connect to Elasticsearch, listen; on SIGTERM/SIGINT stop
-// accepting, let in-flight requests finish, then close the model and the client.
-import { loadModel } from '@image-search/clip';
+// `pnpm search-api`: load config and the model (warmed up, in its worker thread), connect to Elasticsearch, listen; on
+// SIGTERM/SIGINT stop accepting, let in-flight requests finish, then close the model and the client.
 import { exitOnConfigError, loadSearchApiConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
 import { createClient } from '@image-search/search-index';
+import { startQueryModel } from './query-model.ts';
 import { buildServer } from './server.ts';
 
 /** Longest a shutdown may take before the process exits anyway. */
@@ -14,12 +14,16 @@ async function main(): Promise<void> {
   const log = createLogger('search-api', { level: config.LOG_LEVEL });
 
   const t0 = performance.now();
-  const model = await loadModel(config.modelDir, {
+  const model = await startQueryModel(config.modelDir, {
     device: config.DEVICE,
     threads: config.MODEL_THREADS || undefined,
-    logger: log,
+    logLevel: config.LOG_LEVEL,
+    onDied(err) {
+      // Every later query would fail: exit so the supervisor restarts the service with a fresh model.
+      log.fatal({ err }, 'the model worker died');
+      log.flush(() => process.exit(1));
+    },
   });
-  await model.warmUp();
   log.info(
     {
       model: `${model.manifest.name}/${model.manifest.pretrained}`,

@@ -30,6 +30,8 @@ export const MAX_TEXT_BATCH = 8;
 interface PendingText {
   key: string;
   queuedAt: number;
+  /** Aborted when a batch takes this text, so its own request for a slot leaves the queue. */
+  taken: AbortController;
   resolve(e: Embedding): void;
   reject(err: unknown): void;
 }
@@ -64,14 +66,15 @@ export class QueryEmbedder {
 
   /**
    * Each text query asks the queue for a slot; whichever slot comes free first takes up to MAX_TEXT_BATCH of the
-   * waiting texts, so a query may be answered by an earlier slot's batch and its own slot then finds nothing to do.
+   * waiting texts, so a query may be answered by an earlier slot's batch. Its own request then leaves the queue:
+   * left there, answered queries would count as waiting and a steady load would fill the queue with them.
    */
   private embedTextBatched(key: string): Promise<Embedding> {
     return new Promise<Embedding>((resolve, reject) => {
-      const entry: PendingText = { key, queuedAt: performance.now(), resolve, reject };
+      const entry: PendingText = { key, queuedAt: performance.now(), taken: new AbortController(), resolve, reject };
       this.pendingTexts.push(entry);
       this.queue
-        .run(() => this.runTextBatch())
+        .run(() => this.runTextBatch(), entry.taken.signal)
         .catch((err) => {
           // Refused a slot (queue full, shutting down): answer this query unless a batch already took it.
           const at = this.pendingTexts.indexOf(entry);
@@ -86,6 +89,7 @@ export class QueryEmbedder {
   private async runTextBatch(): Promise<void> {
     const batch = this.pendingTexts.splice(0, MAX_TEXT_BATCH);
     if (batch.length === 0) return;
+    for (const b of batch) b.taken.abort();
     const started = performance.now();
     try {
       const vectors = await this.model.text.embed(batch.map((b) => b.key));

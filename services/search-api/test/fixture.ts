@@ -4,16 +4,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  type ClipModel,
-  ensureSyntheticModel,
-  loadModel,
-  preprocessImage,
-  preprocessOptionsFor,
-} from '@image-search/clip';
+import { ensureSyntheticModel, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
 import { loadSearchApiConfig, type SearchApiConfig } from '@image-search/config';
 import { bulkWrite, type Client, createClient, ensureModelIndex, type ImageDoc } from '@image-search/search-index';
 import sharp from 'sharp';
+import type { QueryModel } from '../src/query-embedder.ts';
+import { startQueryModel } from '../src/query-model.ts';
 import { buildServer, type SearchApi } from '../src/server.ts';
 
 export const COLOURS: Record<string, [number, number, number]> = {
@@ -56,7 +52,7 @@ export interface Fixture {
   pictures: Picture[];
   alias: string;
   es: Client;
-  model: ClipModel;
+  model: QueryModel;
   config: SearchApiConfig;
   api: SearchApi;
   base: string;
@@ -73,7 +69,8 @@ export async function startFixture(opts: { esHost?: string; env?: Record<string,
   await mkdir(thumbnailsDir);
 
   const modelDir = await tinyModelDir();
-  const model = await loadModel(modelDir, { device: 'cpu', threads: 1 });
+  // The model as main.ts runs it, in its worker thread; the pictures are embedded through it too.
+  const model = await startQueryModel(modelDir, { device: 'cpu', threads: 1, logLevel: 'silent' });
   const pre = preprocessOptionsFor(model.manifest);
 
   const pictures: Picture[] = [];

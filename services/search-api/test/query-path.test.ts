@@ -110,6 +110,33 @@ describe('QueryEmbedder', () => {
     expect(results.every((r) => !r.cached && r.vector.length === 4)).toBe(true);
   });
 
+  it('does not count queries a batch already answered as waiting, so a steady load never fills the queue', async () => {
+    const model = stubModel();
+    const closeGate = () => {
+      let open!: () => void;
+      model.gate.wait = new Promise((r) => {
+        open = r;
+      });
+      return open;
+    };
+    const e = new QueryEmbedder(model, new InferenceQueue(1, 8), new LruCache(0));
+    const wave = (n: number) => Promise.all(Array.from({ length: 8 }, (_, i) => e.text(`wave ${n} query ${i}`)));
+    const openFirst = closeGate();
+    const first = e.text('first');
+    const wave1 = wave(1); // fills the line of 8 behind the busy slot
+    const open = closeGate(); // the batch that takes wave 1 stays in the model
+    openFirst();
+    await first;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(model.textCalls).toHaveLength(2);
+    expect(e.queue.queued).toBe(0);
+    const wave2 = wave(2); // would be refused if wave 1's answered requests still held their places
+    model.gate.wait = null;
+    open();
+    await expect(Promise.all([wave1, wave2])).resolves.toHaveLength(2);
+    expect(model.textCalls.map((c) => c.length)).toEqual([1, 8, 8]);
+  });
+
   it('answers a query refused by a full queue with the queue error, and the others normally', async () => {
     const model = stubModel();
     let open!: () => void;
