@@ -1,4 +1,4 @@
-// Worker side of image-tower.ts: loads the model once, then embeds the batches it is sent, one at a time.
+// Worker side of image-tower.ts: loads and warms up the model once, then embeds the batches it is sent, one at a time.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel } from '@image-search/clip';
 
@@ -7,6 +7,8 @@ const { dir, device, threads } = workerData as { dir: string; device?: 'auto' | 
 
 try {
   const model = await loadModel(dir, { device, threads });
+  // The first run of a session pays for its allocations and kernel choices: pay it before reporting ready.
+  await model.warmUp();
   port.on('message', async (msg: { type: 'embed'; id: number; batch: Float32Array[] }) => {
     try {
       const vectors = await model.image.embed(msg.batch);
