@@ -28,6 +28,9 @@ function ortOptions(provider: Provider, threads: number | undefined): ort.Infere
     executionMode: 'sequential',
     // Warnings such as "removing unused initializer" are noise for users; real errors still throw.
     logSeverityLevel: 3,
+    // Idle intra-op threads would spin for a while after each run; on a small machine that steals the CPU from the
+    // thread that must turn the result into an answer (search queries arrive one at a time, not back to back).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   if (threads && threads > 0) options.intraOpNumThreads = threads;
   return options;
