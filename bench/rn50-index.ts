@@ -5,7 +5,7 @@
 // lift it. Bulks stay small and the merge runs as a task that is polled, so a busy machine slows the build, never
 // times it out; a build cut short is resumed (only missing documents are written).
 import { createHash } from 'node:crypto';
-import { readManifest } from '@image-search/clip';
+import { readManifest, uniformSource } from '@image-search/clip';
 import { loadEmbedderConfig } from '@image-search/config';
 import {
   bulkWrite,
@@ -23,18 +23,6 @@ import {
 export const BENCH_DOCS = 10_000;
 export const BENCH_ALIAS = 'bench-rn50-10k';
 const BULK = 250;
-
-/** A deterministic pseudo-random stream (mulberry32), so every run indexes the same vectors. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Document n's id, which is also its thumbnail's name (`<id>.webp`, made by bench/ui.ts). */
 export const benchDocId = (n: number) => createHash('sha256').update(`bench-ui-${n}`).digest('hex');
@@ -115,7 +103,7 @@ export async function ensureBenchIndex(
     if (await isComplete(client, BENCH_ALIAS, index)) return { alias: BENCH_ALIAS, index, setupMs: 0 };
     const t0 = performance.now();
     await ensureModelIndex(client, spec);
-    const rnd = random(7);
+    const rnd = uniformSource(7);
     const now = new Date().toISOString();
     let written = 0;
     for (let start = 0; start < BENCH_DOCS; start += BULK) {

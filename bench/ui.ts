@@ -12,7 +12,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureSyntheticModel } from '@image-search/clip';
+import { ensureSyntheticModel, uniformSource } from '@image-search/clip';
 import sharp from 'sharp';
 import {
   AFTER_PAINT,
@@ -22,7 +22,7 @@ import {
   startSearchApi,
   startUi,
 } from '../services/ui/test/stack.ts';
-import { BENCH_ALIAS, BENCH_DOCS as DOCS, ensureBenchIndex, benchDocId as idOf, random } from './rn50-index.ts';
+import { BENCH_ALIAS, BENCH_DOCS as DOCS, ensureBenchIndex, benchDocId as idOf } from './rn50-index.ts';
 import { runIfMain } from './standalone.ts';
 import { median, quantile } from './stats.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
@@ -60,7 +60,7 @@ const WARMUP = ['warm up the page', 'green hills', 'a quiet street', 'blue boat'
 async function thumbnail(n: number): Promise<Buffer> {
   const w = 256;
   const h = 192;
-  const rnd = random(n + 1);
+  const rnd = uniformSource(n + 1);
   const base = [rnd() * 255, rnd() * 255, rnd() * 255];
   const px = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) {

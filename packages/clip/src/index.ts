@@ -18,5 +18,6 @@ export {
   SYNTHETIC_ARCHS,
   type SyntheticArch,
 } from './synthetic/make.ts';
+export { uniformSource } from './synthetic/random.ts';
 export { TINY_COLOURS } from './synthetic/tiny.ts';
 export { CONTEXT_LENGTH, END_TOKEN, START_TOKEN, Tokenizer } from './tokenizer.ts';
