@@ -3,6 +3,8 @@
 // Only a window of the resized image is computed — the centre crop — which gives the same pixels as resizing the
 // whole picture and cropping afterwards, because every output pixel depends only on its own coefficients.
 
+import { readFileSync } from 'node:fs';
+
 export type ResampleFilter = 'bicubic' | 'bilinear' | 'nearest';
 
 /** Interleaved 8-bit pixels, row-major. */
@@ -22,9 +24,7 @@ export interface Window {
 }
 
 const PRECISION_BITS = 32 - 8 - 2;
-const ROUNDING = 1 << (PRECISION_BITS - 1);
 const FIXED_ONE = 1 << PRECISION_BITS;
-const CLIP_HIGH = FIXED_ONE * 256;
 
 function bicubic(x0: number): number {
   const a = -0.5;
@@ -90,15 +90,10 @@ function coefficients(
   return { start, count, weights, ksize };
 }
 
-function clip8(v: number): number {
-  if (v >= CLIP_HIGH) return 255;
-  if (v <= 0) return 0;
-  return v >> PRECISION_BITS;
-}
-
 /**
  * `image.resize((outWidth, outHeight), filter)` in Pillow, then `.crop(window)`, for 8-bit images with any channel
  * count. Pillow treats RGBA by premultiplying first (see premultiplyAlpha); that is the caller's step.
+ * The passes run in WebAssembly SIMD (pil-resample.wat); this side works out the weights and which rows feed them.
  */
 export function resizeWindow(
   src: Raster,
@@ -109,106 +104,115 @@ export function resizeWindow(
 ): Raster {
   if (filter === 'nearest') return nearestWindow(src, outWidth, outHeight, win);
   const { data, width, height, channels: ch } = src;
-  const needHorizontal = outWidth !== width;
-  const needVertical = outHeight !== height;
+  const horiz = outWidth !== width ? coefficients(width, outWidth, win.left, win.width, filter) : undefined;
+  const vert = outHeight !== height ? coefficients(height, outHeight, win.top, win.height, filter) : undefined;
 
-  // Which source rows feed the window, and (when resizing vertically) how.
-  const vert = needVertical ? coefficients(height, outHeight, win.top, win.height, filter) : undefined;
+  // Which source rows feed the window: all the vertical taps, or just the window's own rows.
   const rowFirst = vert ? vert.start[0]! : win.top;
   const rowEnd = vert ? vert.start[win.height - 1]! + vert.count[win.height - 1]! : win.top + win.height;
-
-  // Horizontal pass over just those rows and the window's columns.
+  const rows = rowEnd - rowFirst;
   const tempStride = win.width * ch;
-  const temp = new Uint8Array((rowEnd - rowFirst) * tempStride);
-  if (needHorizontal) {
-    horizontalPass(src, coefficients(width, outWidth, win.left, win.width, filter), rowFirst, rowEnd, temp);
+  const srcStride = width * ch;
+
+  const mem = new KernelMemory();
+  const srcAt = horiz ? mem.take(rows * srcStride) : 0;
+  const h = horiz ? mem.coefficients(horiz, 0) : undefined;
+  const tempAt = mem.take(rows * tempStride);
+  const v = vert ? mem.coefficients(vert, rowFirst) : undefined;
+  const outAt = vert ? mem.take(win.height * tempStride) : tempAt;
+  const bytes = mem.bytes();
+
+  if (horiz && h) {
+    bytes.set(data.subarray(rowFirst * srcStride, rowEnd * srcStride), srcAt);
+    kernels.horizontal(srcAt, srcStride, rows, ch, win.width, h.start, h.count, h.weights, horiz.ksize, tempAt);
   } else {
     for (let y = rowFirst; y < rowEnd; y++) {
       const from = (y * width + win.left) * ch;
-      temp.set(data.subarray(from, from + tempStride), (y - rowFirst) * tempStride);
+      bytes.set(data.subarray(from, from + tempStride), tempAt + (y - rowFirst) * tempStride);
     }
   }
-  if (!vert) return { data: temp, width: win.width, height: win.height, channels: ch };
-
-  // Vertical pass: each output row is a weighted sum of a few temp rows.
-  const out = new Uint8Array(win.height * tempStride);
-  const { start, count, weights, ksize } = vert;
-  const offsets = new Int32Array(ksize);
-  const rowWeights = new Int32Array(ksize);
-  for (let j = 0; j < win.height; j++) {
-    const ymin = start[j]! - rowFirst;
-    const taps = count[j]!;
-    for (let t = 0; t < taps; t++) {
-      offsets[t] = (ymin + t) * tempStride;
-      rowWeights[t] = weights[j * ksize + t]!;
-    }
-    let o = j * tempStride;
-    if (ch === 3) {
-      for (let x = 0; x < tempStride; x += 3) {
-        let r = ROUNDING;
-        let g = ROUNDING;
-        let b = ROUNDING;
-        for (let t = 0; t < taps; t++) {
-          const q = offsets[t]! + x;
-          const w = rowWeights[t]!;
-          r += temp[q]! * w;
-          g += temp[q + 1]! * w;
-          b += temp[q + 2]! * w;
-        }
-        out[o++] = clip8(r);
-        out[o++] = clip8(g);
-        out[o++] = clip8(b);
-      }
-    } else {
-      for (let x = 0; x < tempStride; x++) {
-        let v = ROUNDING;
-        for (let t = 0; t < taps; t++) v += temp[offsets[t]! + x]! * rowWeights[t]!;
-        out[o++] = clip8(v);
-      }
-    }
+  if (vert && v) {
+    kernels.vertical(tempAt, tempStride, win.height, v.start, v.count, v.weights, vert.ksize, outAt);
   }
-  return { data: out, width: win.width, height: win.height, channels: ch };
+  return {
+    data: bytes.slice(outAt, outAt + win.height * tempStride),
+    width: win.width,
+    height: win.height,
+    channels: ch,
+  };
 }
 
-/** Rows [rowFirst, rowEnd) of the source, resampled horizontally into `temp` (one row per source row). */
-function horizontalPass(src: Raster, coeffs: Coefficients, rowFirst: number, rowEnd: number, temp: Uint8Array): void {
-  const { data, width, channels: ch } = src;
-  const { start, count, weights, ksize } = coeffs;
-  const n = start.length;
-  const tempStride = n * ch;
-  for (let y = rowFirst; y < rowEnd; y++) {
-    const rowBase = y * width * ch;
-    let o = (y - rowFirst) * tempStride;
-    for (let i = 0; i < n; i++) {
-      const taps = count[i]!;
-      const wBase = i * ksize;
-      let p = rowBase + start[i]! * ch;
-      // The common channel counts get their own loops: a plain local accumulator per channel is several times faster.
-      if (ch === 3) {
-        let r = ROUNDING;
-        let g = ROUNDING;
-        let b = ROUNDING;
-        for (let t = 0; t < taps; t++, p += 3) {
-          const w = weights[wBase + t]!;
-          r += data[p]! * w;
-          g += data[p + 1]! * w;
-          b += data[p + 2]! * w;
-        }
-        temp[o++] = clip8(r);
-        temp[o++] = clip8(g);
-        temp[o++] = clip8(b);
-      } else if (ch === 1) {
-        let v = ROUNDING;
-        for (let t = 0; t < taps; t++, p++) v += data[p]! * weights[wBase + t]!;
-        temp[o++] = clip8(v);
-      } else {
-        for (let c = 0; c < ch; c++) {
-          let v = ROUNDING;
-          for (let t = 0, q = p + c; t < taps; t++, q += ch) v += data[q]! * weights[wBase + t]!;
-          temp[o++] = clip8(v);
-        }
-      }
-    }
+interface Kernels {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  horizontal(
+    src: number,
+    srcStride: number,
+    rows: number,
+    ch: number,
+    n: number,
+    start: number,
+    count: number,
+    weights: number,
+    ksize: number,
+    out: number,
+  ): void;
+  vertical(
+    src: number,
+    stride: number,
+    rows: number,
+    start: number,
+    count: number,
+    weights: number,
+    ksize: number,
+    out: number,
+  ): void;
+}
+
+/** Node's WebAssembly global (the type definitions this project uses do not declare it). */
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (m: object) => { exports: unknown } };
+  }
+).WebAssembly;
+
+const kernels = new wasm.Instance(new wasm.Module(readFileSync(new URL('./pil-resample.wasm', import.meta.url))))
+  .exports as Kernels;
+
+/** The kernels read and write up to this many bytes past a buffer (a vector's width). */
+const SLACK = 16;
+
+/** Lays buffers out one after another in the kernels' memory (16-byte aligned, with slack), growing it as needed. */
+class KernelMemory {
+  private end = 0;
+  private readonly pending: Array<{ at: number; values: Int32Array }> = [];
+
+  take(size: number): number {
+    const at = this.end;
+    this.end += Math.ceil((size + SLACK) / 16) * 16;
+    return at;
+  }
+
+  /** Reserves a coefficient table; start indices are made relative to `firstIndex`. */
+  coefficients(c: Coefficients, firstIndex: number) {
+    const place = (values: Int32Array) => {
+      const at = this.take(values.byteLength);
+      this.pending.push({ at, values });
+      return at;
+    };
+    return {
+      start: place(firstIndex === 0 ? c.start : c.start.map((s) => s - firstIndex)),
+      count: place(c.count),
+      weights: place(c.weights),
+    };
+  }
+
+  /** The memory as bytes, grown to hold everything taken, with the coefficient tables written in. */
+  bytes(): Uint8Array {
+    const { memory } = kernels;
+    const short = this.end - memory.buffer.byteLength;
+    if (short > 0) memory.grow(Math.ceil(short / 65536));
+    for (const { at, values } of this.pending) new Int32Array(memory.buffer, at, values.length).set(values);
+    return new Uint8Array(memory.buffer);
   }
 }
 
