@@ -218,6 +218,50 @@ describe('preprocessImage on the kinds of files people have', () => {
     expect(await smallThumb.metadata().then((m) => [m.width, m.height])).toEqual([40, 30]);
   });
 
+  it('keeps colours and transparency in the thumbnail, with no dark fringe where transparent meets opaque', async () => {
+    const half = (colour: string, alpha = 1) =>
+      sharp({ create: { width: 300, height: 300, channels: 4, background: { ...parse(colour), alpha } } })
+        .png()
+        .toBuffer();
+    const parse = (hex: string) => ({
+      r: Number.parseInt(hex.slice(1, 3), 16),
+      g: Number.parseInt(hex.slice(3, 5), 16),
+      b: Number.parseInt(hex.slice(5, 7), 16),
+    });
+    const picture = async (left: Buffer, right: Buffer) =>
+      sharp({ create: { width: 600, height: 300, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+        .composite([
+          { input: left, left: 0, top: 0 },
+          { input: right, left: 300, top: 0 },
+        ])
+        .png()
+        .toBuffer();
+    const thumbOf = async (input: Buffer) => {
+      const out = await preprocessImage(input, { ...OPTS, thumbnail: { maxSize: 256 } });
+      return sharp(out.thumbnail!).raw().toBuffer({ resolveWithObject: true });
+    };
+    const px = (t: { data: Buffer; info: sharp.OutputInfo }, x: number, y: number) =>
+      Array.from(
+        t.data.subarray((y * t.info.width + x) * t.info.channels, (y * t.info.width + x + 1) * t.info.channels),
+      );
+
+    const colours = await thumbOf(await picture(await half('#ff0000'), await half('#0000ff')));
+    expect([colours.info.width, colours.info.height]).toEqual([256, 128]);
+    for (const [got, want] of [
+      [px(colours, 40, 64), [255, 0, 0]],
+      [px(colours, 216, 64), [0, 0, 255]],
+    ]) {
+      got.slice(0, 3).forEach((v, c) => expect(Math.abs(v - want[c]!)).toBeLessThan(24));
+    }
+
+    const edge = await thumbOf(await picture(await half('#000000', 0), await half('#00ff00')));
+    expect(edge.info.channels).toBe(4);
+    expect(px(edge, 40, 64)[3]).toBe(0);
+    const nearEdge = px(edge, 128, 64); // half-covered by the transparent side: green, not darkened
+    expect(nearEdge[3]).toBeGreaterThan(0);
+    expect(nearEdge[1]).toBeGreaterThan(230);
+  });
+
   it('accepts a file path as well as a buffer', async () => {
     const golden = fixture('clip/preprocess-golden/tiny.jpg');
     if (golden.missing) return console.warn(`path input check skipped: ${golden.missing}`);
