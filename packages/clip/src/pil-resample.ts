@@ -90,6 +90,20 @@ function coefficients(
   return { start, count, weights, ksize };
 }
 
+/** Photos come in a few sizes, so the same weights are asked for again and again: the recent ones are kept. */
+const recentCoefficients = new Map<string, Coefficients>();
+
+function cachedCoefficients(...args: Parameters<typeof coefficients>): Coefficients {
+  const key = args.join(',');
+  let c = recentCoefficients.get(key);
+  if (!c) {
+    c = coefficients(...args);
+    if (recentCoefficients.size >= 64) recentCoefficients.delete(recentCoefficients.keys().next().value!);
+    recentCoefficients.set(key, c);
+  }
+  return c;
+}
+
 /**
  * `image.resize((outWidth, outHeight), filter)` in Pillow, then `.crop(window)`, for 8-bit images with any channel
  * count. Pillow treats RGBA by premultiplying first (see premultiplyAlpha); that is the caller's step.
@@ -104,8 +118,8 @@ export function resizeWindow(
 ): Raster {
   if (filter === 'nearest') return nearestWindow(src, outWidth, outHeight, win);
   const { data, width, height, channels: ch } = src;
-  const horiz = outWidth !== width ? coefficients(width, outWidth, win.left, win.width, filter) : undefined;
-  const vert = outHeight !== height ? coefficients(height, outHeight, win.top, win.height, filter) : undefined;
+  const horiz = outWidth !== width ? cachedCoefficients(width, outWidth, win.left, win.width, filter) : undefined;
+  const vert = outHeight !== height ? cachedCoefficients(height, outHeight, win.top, win.height, filter) : undefined;
 
   // Which source rows feed the window: all the vertical taps, or just the window's own rows.
   const rowFirst = vert ? vert.start[0]! : win.top;

@@ -1,15 +1,10 @@
-;; The two passes of pil-resample.ts in WebAssembly SIMD: the same 22-bit fixed-point weights, the same int32 sums
-;; (they never overflow: |sum| <= 255 * sum|w| < 2^31) and the same clip, so every byte equals the JavaScript result.
-;; Built into resample.wasm by `pnpm clip build-wasm`; a test checks the two files agree.
-;; Buffers are laid out by resample-simd.ts; reads and writes may run up to 16 bytes past a buffer's end (padding).
+;; The two passes of Pillow's 8-bit resample (ImagingResample) in WebAssembly SIMD, driven by pil-resample.ts: the same
+;; 22-bit fixed-point weights, the same int32 sums (they never overflow: |sum| <= 255 * sum|w| < 2^31) and the same
+;; clip8 — (sum >> 22) clamped to 0..255, here the shift followed by the two saturating narrows — so every byte equals
+;; Pillow's. Assembled into pil-resample.wasm by `pnpm clip:wasm`; a test checks the two files agree.
+;; Reads and writes may run up to 16 bytes past a buffer's end: pil-resample.ts leaves that much slack after each.
 (module
   (memory (export "memory") 1)
-
-  ;; One weighted sum of pixels, 22-bit fixed point → 8 bits: (sum >> 22) clamped to 0..255, as Pillow's clip8.
-  (func $clip (param $acc v128) (result v128)
-    (i32x4.min_s
-      (i32x4.max_s (i32x4.shr_s (local.get $acc) (i32.const 22)) (v128.const i32x4 0 0 0 0))
-      (v128.const i32x4 255 255 255 255)))
 
   ;; Horizontal pass for 3- or 4-channel pixels, one pixel (all its channels) per vector.
   ;; src: `rows` rows of `srcStride` bytes; for output column i: first tap start[i] (pixels), count[i] taps,
@@ -52,7 +47,7 @@
             ;; Four bytes are stored; with 3 channels the fourth is overwritten by the next pixel (or is padding).
             (v128.store32_lane 0 (local.get $out)
               (i8x16.narrow_i16x8_u
-                (i16x8.narrow_i32x4_s (call $clip (local.get $acc)) (local.get $acc))
+                (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $acc) (i32.const 22)) (local.get $acc))
                 (local.get $acc)))
             (local.set $out (i32.add (local.get $out) (local.get $ch)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -109,8 +104,8 @@
             (v128.store
               (i32.add (local.get $out) (local.get $x))
               (i8x16.narrow_i16x8_u
-                (i16x8.narrow_i32x4_s (call $clip (local.get $a0)) (call $clip (local.get $a1)))
-                (i16x8.narrow_i32x4_s (call $clip (local.get $a2)) (call $clip (local.get $a3)))))
+                (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $a0) (i32.const 22)) (i32x4.shr_s (local.get $a1) (i32.const 22)))
+                (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $a2) (i32.const 22)) (i32x4.shr_s (local.get $a3) (i32.const 22)))))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
             (br $stepLoop)))
         (local.set $out (i32.add (local.get $out) (local.get $stride)))
