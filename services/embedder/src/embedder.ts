@@ -16,6 +16,7 @@ import { untilAvailable } from './es-retry.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
 import { type RoundSummary, runRound } from './round.ts';
 import { StateStore } from './state.ts';
+import { acquireStateLock } from './state-lock.ts';
 import { WorkerDiedError } from './ts-worker.ts';
 
 export const THUMBNAIL_MAX_SIZE = 256;
@@ -70,6 +71,17 @@ export function indexSpecFor(s: EmbedderSettings, model: Pick<ClipModel, 'manife
 }
 
 export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promise<RoundSummary[]> {
+  // Before anything else: a second embedder on the same state would corrupt it, and should learn that at once.
+  await mkdir(s.stateDir, { recursive: true });
+  const releaseLock = await acquireStateLock(s.stateDir);
+  try {
+    return await embedUntilStopped(s, opts);
+  } finally {
+    await releaseLock();
+  }
+}
+
+async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise<RoundSummary[]> {
   const { logger } = opts;
   const t0 = performance.now();
   const tower: ImageTower = opts.model
