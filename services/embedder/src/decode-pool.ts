@@ -3,7 +3,7 @@
 // an image tower on many cores or a GPU can take. The main thread keeps reading, hashing and deciding what to decode.
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { Preprocessed, PreprocessOptions } from '@image-search/clip';
+import type { Preprocessed, PreprocessOptions, Provider } from '@image-search/clip';
 import { startTsWorker, WorkerDiedError } from './ts-worker.ts';
 
 export interface DecodePool {
@@ -27,12 +27,17 @@ type Reply =
   | { id: number; ok: Omit<Preprocessed, 'thumbnail'> & { thumbnail?: Uint8Array } }
   | { id: number; error: { code?: string; message: string } };
 
-/** One worker per spare core (the tower takes the others), at least one, at most eight. */
-export function defaultPoolSize(): number {
-  return Math.max(1, Math.min(8, Math.floor(os.availableParallelism() / 2)));
+/**
+ * How many decode workers suit the image tower. On the CPU the tower's threads take half the cores and the decoders
+ * the rest; on a GPU the tower hardly needs a core, and decoding is what limits a round, so the decoders take all but
+ * the one the main thread (reading, hashing, writing) needs. At least one, at most sixteen.
+ */
+export function poolSizeFor(provider: Provider, cores = os.availableParallelism()): number {
+  const size = provider === 'cuda' ? cores - 1 : Math.floor(cores / 2);
+  return Math.max(1, Math.min(16, size));
 }
 
-export function startDecodePool(options: PreprocessOptions, size = defaultPoolSize()): DecodePool {
+export function startDecodePool(options: PreprocessOptions, size: number): DecodePool {
   type Pending = { resolve: (p: Preprocessed) => void; reject: (e: Error) => void };
   const workers: Array<{ worker: Worker; pending: Map<number, Pending> }> = [];
   let nextId = 0;

@@ -11,7 +11,7 @@ import {
   type IndexSpec,
   waitForCluster,
 } from '@image-search/search-index';
-import { startDecodePool } from './decode-pool.ts';
+import { poolSizeFor, startDecodePool } from './decode-pool.ts';
 import { untilAvailable } from './es-retry.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
 import { type RoundSummary, runRound } from './round.ts';
@@ -122,12 +122,16 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
     const store = await StateStore.open(stateFile);
     await mkdir(s.THUMBNAILS_DIR, { recursive: true });
 
-    const decoders = startDecodePool({
-      ...preprocessOptionsFor(tower.manifest),
-      maxPixels: s.MAX_IMAGE_PIXELS,
-      thumbnail: { maxSize: THUMBNAIL_MAX_SIZE },
-    });
+    const decoders = startDecodePool(
+      {
+        ...preprocessOptionsFor(tower.manifest),
+        maxPixels: s.MAX_IMAGE_PIXELS,
+        thumbnail: { maxSize: THUMBNAIL_MAX_SIZE },
+      },
+      poolSizeFor(tower.provider),
+    );
     closers.push(() => decoders.close());
+    logger.info({ workers: decoders.size, provider: tower.provider }, 'decode workers started');
     while (!opts.signal?.aborted) {
       let summary: RoundSummary;
       try {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { preprocessImage, preprocessOptionsFor } from '@image-search/clip';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startDecodePool } from '../src/decode-pool.ts';
+import { poolSizeFor, startDecodePool } from '../src/decode-pool.ts';
 import { startImageTower } from '../src/image-tower.ts';
 import { colourPicture, tinyModel, tinyModelDir } from './fixtures.ts';
 
@@ -57,5 +57,12 @@ describe('decode pool', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('poolSizeFor', () => {
+  it('leaves half the cores to a CPU tower and all but one to decoding beside a GPU tower', () => {
+    expect([2, 8, 64].map((cores) => poolSizeFor('cpu', cores))).toEqual([1, 4, 16]);
+    expect([1, 2, 16, 64].map((cores) => poolSizeFor('cuda', cores))).toEqual([1, 1, 15, 16]);
   });
 });
