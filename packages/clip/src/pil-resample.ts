@@ -134,7 +134,7 @@ export function resizeWindow(
   const tempAt = mem.take(rows * tempStride);
   const v = vert ? mem.coefficients(vert, rowFirst) : undefined;
   const outAt = vert ? mem.take(win.height * tempStride) : tempAt;
-  const bytes = mem.bytes();
+  const { kernels, bytes } = mem.instantiate();
 
   if (horiz && h) {
     bytes.set(data.subarray(rowFirst * srcStride, rowEnd * srcStride), srcAt);
@@ -189,8 +189,12 @@ const wasm = (
   }
 ).WebAssembly;
 
-const kernels = new wasm.Instance(new wasm.Module(readFileSync(new URL('./pil-resample.wasm', import.meta.url))))
-  .exports as Kernels;
+const module = new wasm.Module(readFileSync(new URL('./pil-resample.wasm', import.meta.url)));
+const newKernels = () => new wasm.Instance(module).exports as Kernels;
+/** Reused for every picture of ordinary size; its memory only ever grows, so only up to KEEP_BYTES. */
+const shared = newKernels();
+/** A rare huge picture gets kernels of its own, whose memory is freed with them. */
+const KEEP_BYTES = 64 * 1024 * 1024;
 
 /** The kernels read and write up to this many bytes past a buffer (a vector's width). */
 const SLACK = 16;
@@ -220,13 +224,14 @@ class KernelMemory {
     };
   }
 
-  /** The memory as bytes, grown to hold everything taken, with the coefficient tables written in. */
-  bytes(): Uint8Array {
+  /** Kernels whose memory holds everything taken, with the coefficient tables written in, and that memory as bytes. */
+  instantiate(): { kernels: Kernels; bytes: Uint8Array } {
+    const kernels = this.end <= KEEP_BYTES ? shared : newKernels();
     const { memory } = kernels;
     const short = this.end - memory.buffer.byteLength;
     if (short > 0) memory.grow(Math.ceil(short / 65536));
     for (const { at, values } of this.pending) new Int32Array(memory.buffer, at, values.length).set(values);
-    return new Uint8Array(memory.buffer);
+    return { kernels, bytes: new Uint8Array(memory.buffer) };
   }
 }
 

@@ -393,6 +393,31 @@ describe('huge pictures', () => {
   );
 });
 
+describe('resizeWindow', () => {
+  it('resamples a picture too big for the shared kernel memory (here 90 MB) with the same bytes', () => {
+    const width = 30_000;
+    const height = 1000;
+    const data = new Uint8Array(width * height * 3);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7 + Math.floor(i / 90_000) * 13) & 255;
+    const win = { left: 100, top: 0, width: 500, height };
+    const huge = resizeWindow({ data, width, height, channels: 3 }, 3000, height, win, 'bicubic');
+    // Horizontal only, so every row is its own: the same rows resampled from a small picture must agree.
+    for (const first of [0, height - 10]) {
+      const rows = data.subarray(first * width * 3, (first + 10) * width * 3);
+      const small = resizeWindow(
+        { data: rows, width, height: 10, channels: 3 },
+        3000,
+        10,
+        { ...win, height: 10 },
+        'bicubic',
+      );
+      expect(Buffer.from(small.data).equals(Buffer.from(huge.data.subarray(first * 1500, (first + 10) * 1500)))).toBe(
+        true,
+      );
+    }
+  });
+});
+
 describe('preprocessOptionsFor', () => {
   it("takes the model's image size, mean, std and interpolation", () => {
     const manifest = {
