@@ -146,7 +146,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
       const ids = composeOut(['ps', '-q']).split('\n').filter(Boolean);
       const lines = ids.map((id) =>
         output(
-          dockerCli,
+          dockerCli(),
           [
             'inspect',
             '-f',

@@ -19,7 +19,7 @@ export interface Engine {
 
 function answers(host: string): boolean {
   return (
-    spawnSync(dockerCli, ['version', '--format', '{{.Server.Version}}'], {
+    spawnSync(dockerCli(), ['version', '--format', '{{.Server.Version}}'], {
       env: { ...process.env, DOCKER_HOST: host },
       stdio: 'ignore',
       timeout: 15_000,
@@ -29,7 +29,7 @@ function answers(host: string): boolean {
 
 function composeCommand(): string[] | null {
   if (existsSync('/usr/bin/docker-compose')) return ['/usr/bin/docker-compose'];
-  if (spawnSync(dockerCli, ['compose', 'version'], { stdio: 'ignore' }).status === 0) return [dockerCli, 'compose'];
+  if (spawnSync(dockerCli(), ['compose', 'version'], { stdio: 'ignore' }).status === 0) return [dockerCli(), 'compose'];
   return null;
 }
 

@@ -15,8 +15,14 @@ const here = path.join(repoRoot, 'docker/standins');
 const cacheDir = process.env.IMAGE_SEARCH_CACHE ?? path.join(os.homedir(), '.cache', 'image-search');
 export const DEBIAN_STANDIN = 'image-search/debian-standin:bookworm';
 
-/** The docker client: Debian's (matching the apt engine) when installed, else whatever is on PATH. */
-export const dockerCli = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+/**
+ * The docker client: Debian's (matching the apt engine) when installed, else whatever is on PATH. Looked up at each
+ * use: the suite may install docker.io after this module loads, and a newer client found on PATH before that (one
+ * without its buildx plugin) refuses to build with BuildKit.
+ */
+export function dockerCli(): string {
+  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+}
 
 export function say(line: string): void {
   process.stdout.write(`[containers] ${line}\n`);
@@ -36,11 +42,11 @@ export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: Node
 }
 
 export function docker(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): void {
-  sh(dockerCli, args, { env: { ...process.env, DOCKER_BUILDKIT: '1', ...opts.env }, cwd: opts.cwd });
+  sh(dockerCli(), args, { env: { ...process.env, DOCKER_BUILDKIT: '1', ...opts.env }, cwd: opts.cwd });
 }
 
 export function imageExists(name: string): boolean {
-  return spawnSync(dockerCli, ['image', 'inspect', name], { stdio: 'ignore' }).status === 0;
+  return spawnSync(dockerCli(), ['image', 'inspect', name], { stdio: 'ignore' }).status === 0;
 }
 
 /** The node image the service Dockerfiles default to (their `ARG NODE_IMAGE=`). */
