@@ -23,7 +23,7 @@ import { ServerTiming, timed } from '../server-timing.ts';
 const MULTIPART_OVERHEAD = 64 * 1024;
 
 export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
-  const { config, es } = ctx;
+  const { config, es, search } = ctx;
   const limits = { topK: config.TOP_K, maxK: config.MAX_K };
   const textQ = textQuerystring(limits);
   const textB = textBody(limits);
@@ -32,9 +32,9 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
   // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
   app.removeContentTypeParser('text/plain');
 
-  async function nearest(vector: Float32Array | number[], k: number, timing: ServerTiming, excludeId?: string) {
+  async function nearest(vector: ArrayLike<number>, k: number, timing: ServerTiming, excludeId?: string) {
     const [hits, knnMs] = await timed(() =>
-      knnSearch(es, config.ES_INDEX, {
+      knnSearch(search, config.ES_INDEX, {
         vector,
         k,
         numCandidates: Math.max(config.NUM_CANDIDATES, k),
