@@ -2,8 +2,9 @@
 // search costs about half a millisecond more CPU (parameter handling, a tracing span, its serializer and transport
 // bookkeeping). Same settings as createClient (host, auth, CA), and failures look like the client's: ConnectionError
 // or TimeoutError when the cluster cannot be reached or does not answer, ResponseError for an error answer.
+import type { IncomingHttpHeaders } from 'node:http';
 import { errors } from '@elastic/elasticsearch';
-import { Pool, errors as undiciErrors } from 'undici';
+import { type Dispatcher, Pool, errors as undiciErrors } from 'undici';
 import { clientOptions, type EsConfig } from './client.ts';
 
 /** One request: `path` from the host's root (query string included), `body` already JSON. */
@@ -37,48 +38,79 @@ export class SearchConnection {
   }
 
   /** The parsed JSON answer of a 2xx; throws as the client would otherwise. */
-  async request<T>(req: JsonRequest): Promise<T> {
-    let res: Awaited<ReturnType<Pool['request']>>;
-    let text: string;
-    try {
-      res = await this.pool.request({
-        method: req.method,
-        path: this.prefix + req.path,
-        headers: this.headers,
-        body: req.body,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-      text = await res.body.text();
-    } catch (err) {
-      throw transportError(err);
-    }
-    if (res.statusCode >= 200 && res.statusCode < 300) return JSON.parse(text) as T;
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // Not JSON (a proxy's error page): the text is the message.
-    }
-    throw new errors.ResponseError({
-      body,
-      statusCode: res.statusCode,
-      headers: res.headers as Record<string, string>,
-      warnings: null,
-      meta: {
-        context: null,
-        name: 'search-connection',
-        request: { params: { method: req.method, path: req.path }, options: {}, id: 0 },
-        connection: null,
-        attempts: 0,
-        aborted: false,
-      },
+  request<T>(req: JsonRequest): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      // undici's dispatch API: status, headers and body chunks straight to this handler, without the stream and the
+      // promises request() puts around each response.
+      const chunks: Buffer[] = [];
+      let status = 0;
+      let headers: IncomingHttpHeaders = {};
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart() {},
+        onResponseStart(_c, statusCode, responseHeaders) {
+          status = statusCode;
+          headers = responseHeaders;
+        },
+        onResponseData(_c, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          const text = chunks.length === 1 ? chunks[0].toString() : Buffer.concat(chunks).toString();
+          try {
+            resolve(answer<T>(req, status, headers, text));
+          } catch (err) {
+            reject(err);
+          }
+        },
+        onResponseError(_c, err) {
+          reject(transportError(err));
+        },
+      };
+      try {
+        this.pool.dispatch(
+          {
+            method: req.method,
+            path: this.prefix + req.path,
+            headers: this.headers,
+            body: req.body,
+            headersTimeout: this.timeoutMs,
+            bodyTimeout: this.timeoutMs,
+          },
+          handler,
+        );
+      } catch (err) {
+        reject(transportError(err));
+      }
     });
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+function answer<T>(req: JsonRequest, statusCode: number, headers: IncomingHttpHeaders, text: string): T {
+  if (statusCode >= 200 && statusCode < 300) return JSON.parse(text) as T;
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (a proxy's error page): the text is the message.
+  }
+  throw new errors.ResponseError({
+    body,
+    statusCode,
+    headers: headers as Record<string, string>,
+    warnings: null,
+    meta: {
+      context: null,
+      name: 'search-connection',
+      request: { params: { method: req.method, path: req.path }, options: {}, id: 0 },
+      connection: null,
+      attempts: 0,
+      aborted: false,
+    },
+  });
 }
 
 /**
