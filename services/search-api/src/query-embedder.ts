@@ -24,6 +24,12 @@ export interface Embedding {
   queueMs: number;
 }
 
+/**
+ * Why a text's own request for a slot is withdrawn. One shared reason: abort() without one builds a DOMException,
+ * stack and all, for every query.
+ */
+const TAKEN_BY_BATCH = new Error('answered by an earlier batch');
+
 /** Most text queries run as one batch; larger batches raise the latency of each for little extra throughput. */
 export const MAX_TEXT_BATCH = 8;
 
@@ -89,7 +95,7 @@ export class QueryEmbedder {
   private async runTextBatch(): Promise<void> {
     const batch = this.pendingTexts.splice(0, MAX_TEXT_BATCH);
     if (batch.length === 0) return;
-    for (const b of batch) b.taken.abort();
+    for (const b of batch) b.taken.abort(TAKEN_BY_BATCH);
     const started = performance.now();
     try {
       const vectors = await this.model.text.embed(batch.map((b) => b.key));
