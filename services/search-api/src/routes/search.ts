@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia } from '../errors.ts';
 import { toHit } from '../hits.ts';
-import { uploadToTensor } from '../image-upload.ts';
+import { checkUpload, uploadError } from '../image-upload.ts';
 import type { Embedding } from '../query-embedder.ts';
 import {
   type Hit,
@@ -158,10 +158,12 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
         const timing = new ServerTiming();
         const [bytes, receiveMs] = await timed(() => uploadedBytes(request, config.MAX_UPLOAD_BYTES));
         timing.add('upload', receiveMs);
-        const [input, decodeMs] = await timed(() => uploadToTensor(bytes, ctx.model.manifest, config.MAX_IMAGE_PIXELS));
-        timing.add('decode', decodeMs);
-        const embedding = await ctx.embedder.image(input.tensor);
+        checkUpload(bytes);
+        const embedding = await ctx.embedder.picture(bytes, config.MAX_IMAGE_PIXELS).catch((err) => {
+          throw uploadError(err, config.MAX_IMAGE_PIXELS);
+        });
         if (embedding.queueMs >= 0.5) timing.add('queue', embedding.queueMs);
+        timing.add('decode', embedding.decodeMs);
         timing.add('embed', embedding.embedMs);
         const hits = await nearest(embedding.vector, k, timing);
         reply.header('Server-Timing', timing.toString());
