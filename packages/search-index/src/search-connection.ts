@@ -34,7 +34,14 @@ export class SearchConnection {
     if (authorization) this.headers.authorization = authorization;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     const { tls } = clientOptions(cfg);
-    this.pool = new Pool(url.origin, tls ? { connect: tls } : {});
+    // Connections as the client keeps them: a search after a quiet spell should not pay for a new connection.
+    this.pool = new Pool(url.origin, {
+      connections: 256,
+      keepAliveTimeout: 600_000,
+      keepAliveMaxTimeout: 600_000,
+      keepAliveTimeoutThreshold: 1000,
+      ...(tls ? { connect: tls } : {}),
+    });
   }
 
   /** The parsed JSON answer of a 2xx; throws as the client would otherwise. */

@@ -1,7 +1,14 @@
 // Against the real Elasticsearch from the global setup: each test uses its own alias and deletes what it made.
+
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { errors } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -21,6 +28,7 @@ import {
   waitForCluster,
 } from '../src/index.ts';
 
+const run = promisify(execFile);
 const ES_HOST = process.env.ES_HOST ?? 'http://127.0.0.1:9200';
 const client = createClient({ ES_HOST });
 const connection = new SearchConnection({ ES_HOST });
@@ -242,6 +250,42 @@ describe('a search connection', () => {
     } finally {
       await conn.close();
       await server.close();
+    }
+  });
+
+  it('trusts the cluster certificate ES_CA_CERT names, and no other', async (ctx) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'search-connection-tls-'));
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    try {
+      try {
+        await run('openssl', [
+          ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1'],
+          ...['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+        ]);
+      } catch (err) {
+        ctx.skip(`needs the openssl command to make a test certificate (${(err as Error).message.split('\n')[0]})`);
+      }
+      const server = https.createServer({ key: await readFile(key), cert: await readFile(cert) }, (req, res) => {
+        req.resume();
+        req.on('end', () => res.setHeader('content-type', 'application/json').end('{}'));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const host = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const trusting = new SearchConnection({ ES_HOST: host, ES_CA_CERT: cert });
+      const stranger = new SearchConnection({ ES_HOST: host });
+      try {
+        const q = { vector: [1, 0], k: 1, numCandidates: 1 };
+        expect(await knnSearch(trusting, 'images', q)).toEqual([]);
+        await expect(knnSearch(stranger, 'images', q)).rejects.toBeInstanceOf(EsUnavailableError);
+      } finally {
+        await trusting.close();
+        await stranger.close();
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
