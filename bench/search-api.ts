@@ -189,11 +189,10 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
     let nextQuery = 0;
     const fresh = () => all[nextQuery++ % all.length];
     const searchUrl = (base: string, q: string) => `${base}/search/text?q=${encodeURIComponent(q)}&k=${K}`;
-    const esUrl = `${esHost}/${alias}/_search`;
-    // Exactly the body the API sends (search-index's knnRequest), minus the index name that goes in the URL.
-    const rawKnnBody = (vector: Float32Array) => {
-      const { index: _, ...body } = knnRequest(alias, { vector, k: K, numCandidates: NUM_CANDIDATES });
-      return JSON.stringify(body);
+    // Exactly the request the API sends (search-index's knnRequest): the same path, response filter and body.
+    const rawKnn = (vector: Float32Array) => {
+      const req = knnRequest(alias, { vector, k: K, numCandidates: NUM_CANDIDATES });
+      return { url: `${esHost}${req.path}`, body: req.body };
     };
     const search = async (base: string, q: string) => {
       const res = await request(agent, searchUrl(base, q));
@@ -227,10 +226,10 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
           [vector] = await tower.embed([q]);
         }),
       );
-      const body = rawKnnBody(vector);
+      const { url: knnUrl, body } = rawKnn(vector);
       knn.push(
         await timedMs(async () => {
-          const res = await request(agent, esUrl, { method: 'POST', body });
+          const res = await request(agent, knnUrl, { method: 'POST', body });
           if (res.status !== 200) throw new Error(`raw kNN failed: ${res.status} ${res.body.slice(0, 200)}`);
         }),
       );
@@ -254,12 +253,14 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
     // Cached: a query the API has answered, repeated; beside it, raw kNN with that query's vector, repeated.
     const repeated = all[0];
     const [repeatedVector] = await tower.embed([repeated]);
-    const repeatedBody = rawKnnBody(repeatedVector);
+    const repeatedKnn = rawKnn(repeatedVector);
     const cached: number[] = [];
     const knnRepeated: number[] = [];
     for (let i = 0; i < reps; i++) {
       cached.push(await timedMs(() => search(api.base, repeated)));
-      knnRepeated.push(await timedMs(() => request(agent, esUrl, { method: 'POST', body: repeatedBody })));
+      knnRepeated.push(
+        await timedMs(() => request(agent, repeatedKnn.url, { method: 'POST', body: repeatedKnn.body })),
+      );
     }
 
     // The HTTP floor: a route that does no work, for reading the other figures.

@@ -13,5 +13,19 @@ export {
   SIMILARITY,
   toUnitVector,
 } from './mapping.ts';
-export { getVector, type KnnQuery, knnRequest, knnSearch, type SearchHit } from './query.ts';
+export {
+  getVector,
+  KNN_FILTER_PATH,
+  type KnnQuery,
+  knnRequest,
+  knnSearch,
+  type SearchHit,
+  unitVectorJson,
+} from './query.ts';
+export {
+  authorizationHeader,
+  type JsonRequest,
+  SearchConnection,
+  type SearchConnectionOptions,
+} from './search-connection.ts';
 export { type BulkOp, type BulkOptions, type BulkResult, bulkWrite, existingIds, refreshIndex } from './write.ts';

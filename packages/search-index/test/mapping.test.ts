@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  authorizationHeader,
   clientOptions,
   concreteIndexName,
   EsUnavailableError,
@@ -9,6 +10,7 @@ import {
   knnRequest,
   modelSlug,
   toUnitVector,
+  unitVectorJson,
 } from '../src/index.ts';
 
 const spec: IndexSpec = {
@@ -65,12 +67,38 @@ describe('vectors and queries', () => {
     expect(Math.abs(sq - 1)).toBeLessThan(1e-6);
   });
 
+  it('writes the query vector at unit length with the digits a float32 needs', () => {
+    expect(JSON.parse(unitVectorJson(new Float32Array([3, 4])))).toEqual([0.6, 0.8]);
+    const v = Float32Array.from({ length: 512 }, (_, i) => Math.sin(i * 1.7) * (i % 7 === 0 ? 1e-5 : 1));
+    const written = JSON.parse(unitVectorJson(v)) as number[];
+    const unit = toUnitVector(v);
+    expect(written).toHaveLength(512);
+    // Elasticsearch keeps float32: at most one float32 rounding step away from the stored vectors' own rounding.
+    const ulp = (x: number) => Math.abs(Math.fround(x) - Math.fround(x * (1 + 2 ** -23))) || 2 ** -149;
+    for (const [i, x] of written.entries())
+      expect(Math.abs(Math.fround(x) - Math.fround(unit[i]))).toBeLessThanOrEqual(ulp(x));
+    expect(JSON.parse(unitVectorJson([0, 0]))).toEqual([0, 0]);
+    // As toUnitVector: no direction, zeros; a component that cannot be written is null, still JSON.
+    expect(JSON.parse(unitVectorJson([Number.NaN, 1]))).toEqual(toUnitVector([Number.NaN, 1]));
+    expect(JSON.parse(unitVectorJson([Number.POSITIVE_INFINITY, 1]))).toEqual([null, 0]);
+  });
+
   it('asks for at least k candidates, leaves out the excluded id and never returns the vector', () => {
     const req = knnRequest('images', { vector: [1, 0], k: 20, numCandidates: 5, excludeId: 'abc' });
-    expect(req.knn.num_candidates).toBe(20);
-    expect(req.knn.filter).toEqual({ bool: { must_not: [{ ids: { values: ['abc'] } }] } });
-    expect(req._source).toEqual({ excludes: ['vector'] });
-    expect(knnRequest('images', { vector: [1, 0], k: 5, numCandidates: 100 }).knn).not.toHaveProperty('filter');
+    const body = JSON.parse(req.body);
+    expect(body.size).toBe(20);
+    expect(body.knn).toMatchObject({ field: 'vector', query_vector: [1, 0], k: 20, num_candidates: 20 });
+    expect(body.knn.filter).toEqual({ bool: { must_not: [{ ids: { values: ['abc'] } }] } });
+    expect(body._source).toEqual({ excludes: ['vector'] });
+    expect(JSON.parse(knnRequest('images', { vector: [1, 0], k: 5, numCandidates: 100 }).body).knn).not.toHaveProperty(
+      'filter',
+    );
+  });
+
+  it('searches the alias and asks only for the fields a hit needs', () => {
+    const { method, path } = knnRequest('images', { vector: [1, 0], k: 5, numCandidates: 100 });
+    expect(method).toBe('POST');
+    expect(path).toBe('/images/_search?filter_path=hits.hits._id,hits.hits._score,hits.hits._source');
   });
 });
 
@@ -84,6 +112,16 @@ describe('client options', () => {
       password: 'p',
     });
     expect(clientOptions({ ES_HOST: 'http://x:9200' }).auth).toBeUndefined();
+  });
+
+  it('sends the same credentials over plain HTTP as the client', () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    expect(authorizationHeader({ ES_HOST: 'http://x:9200', ES_API_KEY: 'k', ES_USERNAME: 'u' })).toBe('ApiKey k');
+    expect(authorizationHeader({ ES_HOST: 'http://x:9200', ES_USERNAME: 'u', ES_PASSWORD: 'p' })).toBe(
+      `Basic ${b64('u:p')}`,
+    );
+    expect(authorizationHeader({ ES_HOST: 'https://el%40stic:p%3Aw@x:9200' })).toBe(`Basic ${b64('el@stic:p:w')}`);
+    expect(authorizationHeader({ ES_HOST: 'http://x:9200' })).toBeUndefined();
   });
 
   it('recognises its own unavailable error', () => {

@@ -1,5 +1,15 @@
 // Against the real Elasticsearch from the global setup: each test uses its own alias and deletes what it made.
+
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { errors } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   aliasTargets,
@@ -14,10 +24,14 @@ import {
   indexInfo,
   knnSearch,
   promoteIndex,
+  SearchConnection,
   waitForCluster,
 } from '../src/index.ts';
 
-const client = createClient({ ES_HOST: process.env.ES_HOST ?? 'http://127.0.0.1:9200' });
+const run = promisify(execFile);
+const ES_HOST = process.env.ES_HOST ?? 'http://127.0.0.1:9200';
+const client = createClient({ ES_HOST });
+const connection = new SearchConnection({ ES_HOST });
 const made: string[] = [];
 
 function uniqueSpec(over: Partial<IndexSpec> = {}): IndexSpec {
@@ -58,6 +72,7 @@ afterAll(async () => {
     const names = Object.keys(await client.indices.get({ index: pattern, ignore_unavailable: true }));
     if (names.length > 0) await client.indices.delete({ index: names });
   }
+  await connection.close();
   await client.close();
 });
 
@@ -112,6 +127,11 @@ describe('search-index against a real Elasticsearch', () => {
       excludeId: 'red',
     });
     expect(similar.map((h) => h.id)).toEqual(['reddish']);
+    // The plain-HTTP path asks the same and answers the same.
+    expect(await knnSearch(connection, spec.alias, { vector: [1, 0, 0, 0], k: 2, numCandidates: 10 })).toEqual(hits);
+    expect(
+      await knnSearch(connection, spec.alias, { vector: [1, 0, 0, 0], k: 1, numCandidates: 10, excludeId: 'red' }),
+    ).toEqual(similar);
 
     expect(await getVector(client, spec.alias, 'green')).toEqual([0, 1, 0, 0]);
     expect(await getVector(client, spec.alias, 'nope')).toBeNull();
@@ -173,5 +193,112 @@ describe('search-index against a real Elasticsearch', () => {
     );
     await expect(waitForCluster(dead, { timeoutMs: 300 })).rejects.toBeInstanceOf(EsUnavailableError);
     await dead.close();
+
+    const none = `test-search-index-none-${randomBytes(4).toString('hex')}`;
+    expect(await knnSearch(connection, none, { vector: [1, 0], k: 3, numCandidates: 3 })).toEqual([]);
+    const deadConnection = new SearchConnection({ ES_HOST: 'http://127.0.0.1:9' });
+    await expect(
+      knnSearch(deadConnection, 'images', { vector: [1, 0], k: 1, numCandidates: 1 }),
+    ).rejects.toBeInstanceOf(EsUnavailableError);
+    await deadConnection.close();
+  });
+
+  it('reports a query the index refuses as the same error through the client and over plain HTTP', async () => {
+    const spec = uniqueSpec();
+    const { index } = await ensureModelIndex(client, spec);
+    await bulkWrite(client, index, [{ id: 'x', doc: doc('x.png', [1, 0, 0, 0]) }], { refresh: 'wait_for' });
+    const wrongDims = { vector: [1, 0], k: 1, numCandidates: 1 };
+    const viaClient = await knnSearch(client, spec.alias, wrongDims).catch((err: unknown) => err);
+    const viaHttp = await knnSearch(connection, spec.alias, wrongDims).catch((err: unknown) => err);
+    for (const err of [viaClient, viaHttp]) {
+      expect(err).toBeInstanceOf(errors.ResponseError);
+      expect(err).not.toBeInstanceOf(EsUnavailableError);
+      expect((err as errors.ResponseError).meta.statusCode).toBe(400);
+      expect((err as errors.ResponseError).body.error.root_cause[0].reason).toMatch(/different dimension \[2\]/);
+    }
+    expect((viaHttp as Error).message).toBe((viaClient as Error).message);
+  });
+});
+
+describe('a search connection', () => {
+  // A stand-in HTTP server, to see what is sent (the local cluster has no security to check credentials against).
+  async function recordingServer(answer: (res: http.ServerResponse) => void) {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const urls: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers);
+      urls.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => answer(res));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const close = () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    };
+    return { port, seen, urls, close };
+  }
+
+  it('sends the credentials and path prefix of ES_HOST and the settings', async () => {
+    const server = await recordingServer((res) => res.setHeader('content-type', 'application/json').end('{}'));
+    const conn = new SearchConnection({ ES_HOST: `http://127.0.0.1:${server.port}/es/`, ES_API_KEY: 'secret' });
+    try {
+      expect(await knnSearch(conn, 'images', { vector: [1, 0], k: 1, numCandidates: 1 })).toEqual([]);
+      expect(server.urls[0]).toMatch(/^\/es\/images\/_search\?filter_path=/);
+      expect(server.seen[0]).toMatchObject({ authorization: 'ApiKey secret', 'content-type': 'application/json' });
+    } finally {
+      await conn.close();
+      await server.close();
+    }
+  });
+
+  it('trusts the cluster certificate ES_CA_CERT names, and no other', async (ctx) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'search-connection-tls-'));
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    try {
+      try {
+        await run('openssl', [
+          ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1'],
+          ...['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+        ]);
+      } catch (err) {
+        ctx.skip(`needs the openssl command to make a test certificate (${(err as Error).message.split('\n')[0]})`);
+      }
+      const server = https.createServer({ key: await readFile(key), cert: await readFile(cert) }, (req, res) => {
+        req.resume();
+        req.on('end', () => res.setHeader('content-type', 'application/json').end('{}'));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const host = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const trusting = new SearchConnection({ ES_HOST: host, ES_CA_CERT: cert });
+      const stranger = new SearchConnection({ ES_HOST: host });
+      try {
+        const q = { vector: [1, 0], k: 1, numCandidates: 1 };
+        expect(await knnSearch(trusting, 'images', q)).toEqual([]);
+        await expect(knnSearch(stranger, 'images', q)).rejects.toBeInstanceOf(EsUnavailableError);
+      } finally {
+        await trusting.close();
+        await stranger.close();
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts a cluster that does not answer in time as unavailable', async () => {
+    const server = await recordingServer(() => {});
+    const conn = new SearchConnection({ ES_HOST: `http://127.0.0.1:${server.port}` }, { timeoutMs: 200 });
+    try {
+      const err = await knnSearch(conn, 'images', { vector: [1, 0], k: 1, numCandidates: 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EsUnavailableError);
+      expect((err as Error).message).toMatch(/timed out/i);
+    } finally {
+      await conn.close();
+      await server.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Uploaded query pictures: the type comes from the bytes, never from the name or the claimed Content-Type, and
 // decoding is bounded by MAX_IMAGE_PIXELS so a small file that inflates to gigapixels is refused before it is decoded.
-import { ImageDecodeError, type ModelManifest, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
+import { ImageDecodeError } from '@image-search/clip';
 import { type ApiError, badRequest, tooLarge, unsupportedMedia } from './errors.ts';
 
 export type SniffedType = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif' | 'heif' | 'tiff';
@@ -26,23 +26,21 @@ export function sniffImageType(buf: Buffer): SniffedType | null {
   return null;
 }
 
-/** The model's input tensor for an uploaded picture, or the 4xx that tells the caller what is wrong with it. */
-export async function uploadToTensor(
-  bytes: Buffer,
-  manifest: ModelManifest,
-  maxPixels: number,
-): Promise<{ tensor: Float32Array; width: number; height: number; format: string }> {
+/**
+ * What can be told from the bytes alone, at once on the receiving thread: the 4xx for an empty upload or one that is
+ * not a picture format we decode. Decoding itself happens beside the model
+ * (query-model-worker.ts); its errors come back as ImageDecodeError for uploadError.
+ */
+export function checkUpload(bytes: Buffer): void {
   if (bytes.length === 0) throw badRequest('file: the uploaded file is empty');
   if (!sniffImageType(bytes)) {
     throw unsupportedMedia('file: not a picture we can read (expected JPEG, PNG, WebP, GIF, AVIF or TIFF bytes)');
   }
-  try {
-    const p = await preprocessImage(bytes, { ...preprocessOptionsFor(manifest), maxPixels });
-    return { tensor: p.tensor, width: p.width, height: p.height, format: p.format };
-  } catch (err) {
-    if (err instanceof ImageDecodeError) throw decodeErrorToApi(err, maxPixels);
-    throw err;
-  }
+}
+
+/** A picture that could not be decoded as the 4xx that tells the caller what is wrong with it; anything else as is. */
+export function uploadError(err: unknown, maxPixels: number): unknown {
+  return err instanceof ImageDecodeError ? decodeErrorToApi(err, maxPixels) : err;
 }
 
 function decodeErrorToApi(err: ImageDecodeError, maxPixels: number): ApiError {

@@ -11,8 +11,21 @@ export interface QueryModel {
   manifest: ModelManifest;
   provider: 'cpu' | 'cuda';
   text: { embed(texts: string[]): Promise<Float32Array[]> };
-  image: { embed(batch: Float32Array[]): Promise<Float32Array[]> };
+  image: {
+    embed(batch: Float32Array[]): Promise<Float32Array[]>;
+    /**
+     * Decodes an uploaded picture (at most maxPixels), preprocesses it as the model wants and embeds it; rejects with
+     * clip's ImageDecodeError when the bytes cannot be read as a picture or have too many pixels.
+     */
+    embedPicture(bytes: Buffer, maxPixels: number): Promise<PictureEmbedding>;
+  };
   close(): Promise<void>;
+}
+
+export interface PictureEmbedding {
+  vector: Float32Array;
+  /** Decoding and preprocessing, in ms. */
+  decodeMs: number;
 }
 
 export interface Embedding {
@@ -23,6 +36,12 @@ export interface Embedding {
   /** Time spent waiting for a free model slot, in ms. */
   queueMs: number;
 }
+
+/**
+ * Why a text's own request for a slot is withdrawn. One shared reason: abort() without one builds a DOMException,
+ * stack and all, for every query.
+ */
+const TAKEN_BY_BATCH = new Error('answered by an earlier batch');
 
 /** Most text queries run as one batch; larger batches raise the latency of each for little extra throughput. */
 export const MAX_TEXT_BATCH = 8;
@@ -89,7 +108,7 @@ export class QueryEmbedder {
   private async runTextBatch(): Promise<void> {
     const batch = this.pendingTexts.splice(0, MAX_TEXT_BATCH);
     if (batch.length === 0) return;
-    for (const b of batch) b.taken.abort();
+    for (const b of batch) b.taken.abort(TAKEN_BY_BATCH);
     const started = performance.now();
     try {
       const vectors = await this.model.text.embed(batch.map((b) => b.key));
@@ -102,17 +121,18 @@ export class QueryEmbedder {
     }
   }
 
-  image(tensor: Float32Array): Promise<Embedding> {
-    return this.runModel(() => this.model.image.embed([tensor]));
-  }
-
-  private async runModel(fn: () => Promise<Float32Array[]>): Promise<Embedding> {
+  /**
+   * An uploaded picture, decoded and embedded beside the model: decoding takes its model slot too, so the queue bounds
+   * the uploads being decoded as it bounds the queries waiting for the model. `embedMs` leaves the decoding out.
+   */
+  async picture(bytes: Buffer, maxPixels: number): Promise<Embedding & { decodeMs: number }> {
     const queued = performance.now();
     let started = queued;
-    const [vector] = await this.queue.run(() => {
+    const { vector, decodeMs } = await this.queue.run(() => {
       started = performance.now();
-      return fn();
+      return this.model.image.embedPicture(bytes, maxPixels);
     });
-    return { vector, cached: false, embedMs: performance.now() - started, queueMs: started - queued };
+    const embedMs = performance.now() - started - decodeMs;
+    return { vector, cached: false, decodeMs, embedMs, queueMs: started - queued };
   }
 }

@@ -1,9 +1,16 @@
 // The CLIP model in a worker thread. onnxruntime-node blocks the thread that runs an inference for all of it (10–40 ms
 // per text batch on rn50), so on the main thread no other request — a cached query, /healthz, a file — could be
-// answered meanwhile. In a worker the event loop stays free and only the queries that need the model wait for it.
+// answered meanwhile. In a worker the event loop stays free and only the queries that need the model wait for it. An
+// uploaded picture is decoded there too: Pillow's resample in JS takes milliseconds of this thread for a large photo.
 import { Worker } from 'node:worker_threads';
-import type { Device, ModelManifest, Provider } from '@image-search/clip';
-import type { QueryModel } from './query-embedder.ts';
+import {
+  type Device,
+  ImageDecodeError,
+  type ImageDecodeErrorCode,
+  type ModelManifest,
+  type Provider,
+} from '@image-search/clip';
+import type { PictureEmbedding, QueryModel } from './query-embedder.ts';
 
 export interface QueryModelOptions {
   device?: Device;
@@ -17,16 +24,26 @@ export interface QueryModelOptions {
 type Reply =
   | { type: 'ready'; dir: string; manifest: ModelManifest; provider: Provider }
   | { type: 'failed'; name: string; message: string }
-  | { type: 'result'; id: number; vectors: Float32Array[] }
-  | { type: 'error'; id: number; name: string; message: string };
+  | { type: 'result'; id: number; vectors: Float32Array[]; decodeMs?: number }
+  | { type: 'error'; id: number; name: string; message: string; code?: ImageDecodeErrorCode };
 
 export type ModelRequest = { id: number } & (
   | { type: 'text'; texts: string[] }
   | { type: 'image'; batch: Float32Array[] }
+  | { type: 'picture'; bytes: Uint8Array; maxPixels: number }
 );
 
-/** An error from the worker, under its original name (ModelDirError, DeviceUnavailableError, RangeError …). */
-function workerError(name: string, message: string): Error {
+interface Result {
+  vectors: Float32Array[];
+  decodeMs: number;
+}
+
+/**
+ * An error from the worker, under its original name (ModelDirError, DeviceUnavailableError, RangeError …); a picture
+ * that could not be decoded is an ImageDecodeError again, with its code, so the caller can answer 4xx.
+ */
+function workerError(name: string, message: string, code?: ImageDecodeErrorCode): Error {
+  if (name === 'ImageDecodeError' && code) return new ImageDecodeError(code, message);
   const err = new Error(message);
   err.name = name;
   return err;
@@ -46,12 +63,12 @@ export function startQueryModel(dir: string, opts: QueryModelOptions = {}): Prom
     workerData: { dir, device: opts.device, threads: opts.threads, logLevel: opts.logLevel },
   });
 
-  const pending = new Map<number, { resolve(v: Float32Array[]): void; reject(e: Error): void }>();
+  const pending = new Map<number, { resolve(r: Result): void; reject(e: Error): void }>();
   let nextId = 0;
   let ready = false;
   let dead: Error | undefined;
 
-  const send = (req: ModelRequest): Promise<Float32Array[]> => {
+  const send = (req: ModelRequest): Promise<Result> => {
     if (dead) return Promise.reject(dead);
     return new Promise((resolve, reject) => {
       pending.set(req.id, { resolve, reject });
@@ -77,9 +94,16 @@ export function startQueryModel(dir: string, opts: QueryModelOptions = {}): Prom
           dir: msg.dir,
           manifest: msg.manifest,
           provider: msg.provider,
-          text: { embed: (texts) => send({ type: 'text', id: nextId++, texts }) },
-          // Copied, not transferred: the caller still owns the tensor.
-          image: { embed: (batch) => send({ type: 'image', id: nextId++, batch }) },
+          text: { embed: (texts) => send({ type: 'text', id: nextId++, texts }).then((r) => r.vectors) },
+          image: {
+            // Copied, not transferred: the caller still owns the tensor (and the upload's bytes, which may share
+            // Node's buffer pool with other data).
+            embed: (batch) => send({ type: 'image', id: nextId++, batch }).then((r) => r.vectors),
+            embedPicture: (bytes, maxPixels) =>
+              send({ type: 'picture', id: nextId++, bytes, maxPixels }).then(
+                (r): PictureEmbedding => ({ vector: r.vectors[0], decodeMs: r.decodeMs }),
+              ),
+          },
           async close() {
             dead ??= new Error('the model is closed');
             await worker.terminate();
@@ -91,8 +115,8 @@ export function startQueryModel(dir: string, opts: QueryModelOptions = {}): Prom
       } else {
         const p = pending.get(msg.id);
         pending.delete(msg.id);
-        if (msg.type === 'result') p?.resolve(msg.vectors);
-        else p?.reject(workerError(msg.name, msg.message));
+        if (msg.type === 'result') p?.resolve({ vectors: msg.vectors, decodeMs: msg.decodeMs ?? 0 });
+        else p?.reject(workerError(msg.name, msg.message, msg.code));
       }
     });
   });

@@ -3,7 +3,7 @@
 import swagger from '@fastify/swagger';
 import type { SearchApiConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
-import type { Client } from '@image-search/search-index';
+import { type Client, SearchConnection } from '@image-search/search-index';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { ApiContext } from './context.ts';
 import { parseOrigins, registerCors } from './cors.ts';
@@ -39,6 +39,8 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
   // Fail fast: the client's default retries with backoff keep a request waiting seconds for a cluster that is down,
   // where a 503 with Retry-After tells the caller at once. Shares the caller's connection pool.
   const es = deps.es.child({ maxRetries: 0, requestTimeout: ES_REQUEST_TIMEOUT_MS });
+  // The same cluster and settings for the searches themselves, without retries either; closed with the server.
+  const search = new SearchConnection(config, { timeoutMs: ES_REQUEST_TIMEOUT_MS });
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     // One line per request from our onResponse hook instead of Fastify's two.
@@ -94,7 +96,7 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
 
   const queue = new InferenceQueue(config.MAX_CONCURRENT_INFERENCES, config.MAX_QUEUED_QUERIES);
   const embedder = new QueryEmbedder(model, queue, new LruCache(config.QUERY_CACHE_SIZE));
-  const ctx: ApiContext = { config, es, model, embedder };
+  const ctx: ApiContext = { config, es, search, model, embedder };
   let closing = false;
   // Requests already running finish (Fastify waits for them); their model runs drain before the model is closed.
   app.addHook('preClose', async () => {
@@ -102,6 +104,7 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
   });
   app.addHook('onClose', async () => {
     await queue.drain();
+    await search.close();
   });
 
   await app.register(searchRoutes, ctx);

@@ -3,11 +3,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type ClipModel, loadModel } from '@image-search/clip';
+import { type ClipModel, loadModel, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryModel } from '../src/query-embedder.ts';
 import { startQueryModel } from '../src/query-model.ts';
-import { tinyModelDir } from './fixture.ts';
+import { colourPicture, tinyModelDir } from './fixture.ts';
 
 let worker: QueryModel;
 let here: ClipModel;
@@ -38,6 +38,30 @@ describe('the query model worker', () => {
     ]);
     expect(inWorker.flat().map((v) => Array.from(v))).toEqual(inThread.flat().map((v) => Array.from(v)));
     expect(picture).toHaveLength(3 * S * S); // copied to the worker, still the caller's
+  });
+
+  it('decodes and embeds an uploaded picture exactly as this thread would', async () => {
+    const jpeg = await colourPicture([210, 20, 30], 'jpeg', 7, { width: 60, height: 40 });
+    const { vector, decodeMs } = await worker.image.embedPicture(jpeg, 1_000_000);
+    const p = await preprocessImage(jpeg, { ...preprocessOptionsFor(here.manifest), maxPixels: 1_000_000 });
+    const [inThread] = await here.image.embed([p.tensor]);
+    expect(Array.from(vector)).toEqual(Array.from(inThread));
+    expect(decodeMs).toBeGreaterThan(0);
+  });
+
+  it('rejects a picture it cannot decode with ImageDecodeError and its code, and goes on serving', async () => {
+    const png = await colourPicture([200, 0, 0], 'png', 2);
+    const broken = Buffer.concat([png.subarray(0, 40), Buffer.alloc(200, 7)]);
+    await expect(worker.image.embedPicture(broken, 1_000_000)).rejects.toMatchObject({
+      name: 'ImageDecodeError',
+      code: 'corrupt',
+    });
+    await expect(worker.image.embedPicture(png, 100)).rejects.toMatchObject({
+      name: 'ImageDecodeError',
+      code: 'too_large',
+      message: expect.stringMatching(/48×32/),
+    });
+    await expect(worker.image.embedPicture(png, 1_000_000)).resolves.toHaveProperty('vector');
   });
 
   it('keeps this thread free while it embeds', async () => {

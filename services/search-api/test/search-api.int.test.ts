@@ -1,5 +1,6 @@
 // The API over real Elasticsearch and the tiny synthetic model, with generated colour pictures (see fixture.ts).
 import { createClient } from '@image-search/search-index';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hit } from '../src/schemas.ts';
 import { buildServer } from '../src/server.ts';
@@ -83,6 +84,37 @@ describe('picture search', () => {
     expect(res.status).toBe(200);
     expect(body.map(colourOf)).toEqual(['red', 'red', 'red']);
     expect(res.headers.get('server-timing')).toMatch(/decode;dur=.*embed;dur=.*knn;dur=/);
+  });
+
+  it('refuses what the model worker cannot decode with the caller-facing 4xx, and goes on serving', async () => {
+    const png = await colourPicture([200, 0, 0], 'png', 2);
+    const broken = Buffer.concat([png.subarray(0, 40), Buffer.alloc(200, 7)]);
+    // 1100 × 1000 of one colour: a small file over MAX_IMAGE_PIXELS (1,000,000 here).
+    const bomb = await sharp({ create: { width: 1100, height: 1000, channels: 3, background: '#00c800' } })
+      .png()
+      .toBuffer();
+    const cases: Array<[Buffer, number, string, RegExp]> = [
+      [broken, 400, 'bad_request', /^file: the picture could not be decoded/],
+      [bomb, 413, 'payload_too_large', /^file: the picture has too many pixels \(limit 1000000\)/],
+      [Buffer.from('GIF89a but not really a picture'), 400, 'bad_request', /could not be decoded/],
+      [Buffer.from('plain text, not a picture'), 415, 'unsupported_media_type', /not a picture/],
+    ];
+    for (const [bytes, status, error, message] of cases) {
+      const { res, body } = await getJson<{ error: string; message: string }>('/search/image', {
+        method: 'POST',
+        headers: { 'Content-Type': 'image/png' },
+        body: new Uint8Array(bytes),
+      });
+      expect(res.status).toBe(status);
+      expect(body.error).toBe(error);
+      expect(body.message).toMatch(message);
+    }
+    const { res } = await getJson<Hit[]>('/search/image?k=1', {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/png' },
+      body: new Uint8Array(png),
+    });
+    expect(res.status).toBe(200);
   });
 
   it('accepts the bare picture as the body', async () => {

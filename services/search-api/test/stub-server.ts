@@ -1,6 +1,6 @@
 // The API with a stand-in model (fixed vectors) and an Elasticsearch address nothing answers on: enough for
 // validation, file serving and "Elasticsearch is down" behaviour without a cluster or a model file.
-import type { ModelManifest } from '@image-search/clip';
+import { type ModelManifest, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
 import { loadSearchApiConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
 import { createClient } from '@image-search/search-index';
@@ -42,7 +42,14 @@ export function stubModel(): StubModel {
         return texts.map(() => new Float32Array([1, 0, 0, 0]));
       },
     },
-    image: { embed: async (batch) => batch.map(() => new Float32Array([0, 1, 0, 0])) },
+    image: {
+      embed: async (batch) => batch.map(() => new Float32Array([0, 1, 0, 0])),
+      // Decodes for real, as the worker does, so an upload meets sharp's own errors and limits.
+      async embedPicture(bytes, maxPixels) {
+        await preprocessImage(bytes, { ...preprocessOptionsFor(STUB_MANIFEST), maxPixels });
+        return { vector: new Float32Array([0, 1, 0, 0]), decodeMs: 0 };
+      },
+    },
     close: async () => {},
   };
   return model;

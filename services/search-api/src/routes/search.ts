@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia } from '../errors.ts';
 import { toHit } from '../hits.ts';
-import { uploadToTensor } from '../image-upload.ts';
+import { checkUpload, uploadError } from '../image-upload.ts';
 import type { Embedding } from '../query-embedder.ts';
 import {
   type Hit,
@@ -23,7 +23,7 @@ import { ServerTiming, timed } from '../server-timing.ts';
 const MULTIPART_OVERHEAD = 64 * 1024;
 
 export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
-  const { config, es } = ctx;
+  const { config, es, search } = ctx;
   const limits = { topK: config.TOP_K, maxK: config.MAX_K };
   const textQ = textQuerystring(limits);
   const textB = textBody(limits);
@@ -32,9 +32,9 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
   // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
   app.removeContentTypeParser('text/plain');
 
-  async function nearest(vector: Float32Array | number[], k: number, timing: ServerTiming, excludeId?: string) {
+  async function nearest(vector: ArrayLike<number>, k: number, timing: ServerTiming, excludeId?: string) {
     const [hits, knnMs] = await timed(() =>
-      knnSearch(es, config.ES_INDEX, {
+      knnSearch(search, config.ES_INDEX, {
         vector,
         k,
         numCandidates: Math.max(config.NUM_CANDIDATES, k),
@@ -158,10 +158,12 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
         const timing = new ServerTiming();
         const [bytes, receiveMs] = await timed(() => uploadedBytes(request, config.MAX_UPLOAD_BYTES));
         timing.add('upload', receiveMs);
-        const [input, decodeMs] = await timed(() => uploadToTensor(bytes, ctx.model.manifest, config.MAX_IMAGE_PIXELS));
-        timing.add('decode', decodeMs);
-        const embedding = await ctx.embedder.image(input.tensor);
+        checkUpload(bytes);
+        const embedding = await ctx.embedder.picture(bytes, config.MAX_IMAGE_PIXELS).catch((err) => {
+          throw uploadError(err, config.MAX_IMAGE_PIXELS);
+        });
         if (embedding.queueMs >= 0.5) timing.add('queue', embedding.queueMs);
+        timing.add('decode', embedding.decodeMs);
         timing.add('embed', embedding.embedMs);
         const hits = await nearest(embedding.vector, k, timing);
         reply.header('Server-Timing', timing.toString());
