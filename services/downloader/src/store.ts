@@ -10,7 +10,8 @@ const TEMP_MARK = '.tmp-';
 
 export interface Sidecar {
   url: string;
-  final_url: string;
+  /** Null for a picture adopted from an earlier downloader, which did not keep it. */
+  final_url: string | null;
   content_type: string;
   bytes: number;
   fetched_at: string;
@@ -52,21 +53,31 @@ export function isTempName(name: string): boolean {
  * Synchronous on purpose: a few small system calls cost less than as many thread-pool round trips per picture.
  */
 export function commitDownload(outputDir: string, tmp: string, fileName: string, sidecar: Sidecar): void {
-  writeSidecar(path.join(sidecarDir(outputDir), `${fileName}.json`), `${JSON.stringify(sidecar)}\n`);
+  placeSidecar(outputDir, fileName, sidecar, { pictureVisible: false });
   renameSync(tmp, path.join(outputDir, fileName));
 }
 
 /**
- * A new sidecar is written straight to its name (exclusive create): nobody reads it before its picture appears, and
- * that happens only after this returns, so it is whole whenever it is read; one rename a picture less. One that is
- * already there (the picture fetched again) may be read at any time, so it is replaced atomically (temp + rename).
+ * A new sidecar whose picture is not visible yet is written straight to its name (exclusive create): nobody reads it
+ * before its picture appears, so it is whole whenever it is read; one rename a picture less. One that is already there
+ * (the picture fetched again), or whose picture may already be read (an adopted one), is replaced atomically (temp +
+ * rename).
  */
-function writeSidecar(file: string, text: string): void {
-  try {
-    writeFileSync(file, text, { flag: 'wx' });
-    return;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+export function placeSidecar(
+  outputDir: string,
+  fileName: string,
+  sidecar: Sidecar,
+  { pictureVisible }: { pictureVisible: boolean },
+): void {
+  const file = path.join(sidecarDir(outputDir), `${fileName}.json`);
+  const text = `${JSON.stringify(sidecar)}\n`;
+  if (!pictureVisible) {
+    try {
+      writeFileSync(file, text, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
   const tmp = tempPathFor(path.dirname(file), path.basename(file));
   try {
