@@ -121,8 +121,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
       if (line.kind === 'invalid') {
         summary.invalid++;
         const textKey = urlKey(line.text);
-        if (state.reportedInvalid.find(textKey) === -1) {
-          state.reportedInvalid.add(textKey);
+        if (state.reportedInvalid.addIfAbsent(textKey)) {
           newlyInvalidCount++;
           if (newlyInvalid.length < MAX_INVALID_SHOWN) {
             newlyInvalid.push({ line: lineNo, text: line.text.slice(0, 200), why: line.why });
@@ -131,11 +130,10 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
         continue;
       }
       const key = urlKey(line.url);
-      if (seen.find(key) !== -1) {
+      if (!seen.addIfAbsent(key)) {
         summary.duplicates++;
         continue;
       }
-      seen.add(key);
       summary.urls++;
       const st = journal.state(key);
       if (st === UrlState.Done) {
