@@ -1,14 +1,14 @@
 // One URL from start to finish: attempts with exponential backoff and jitter (honouring Retry-After), each attempt
-// inside a per-host slot and then a global slot; a verified download is moved into place with its sidecar.
-import { rm } from 'node:fs/promises';
+// inside a per-host slot and then a global slot; a verified download is put in place with its sidecar by the file
+// writer thread before the slot is given back, so bodies waiting for the disk stay bounded by MAX_CONCURRENCY.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { AbortedError, type Attempt, fetchImageOnce } from './fetch-image.ts';
+import type { FileWriter } from './file-writer.ts';
 import type { HostLimit } from './host-limit.ts';
 import type { UrlRecord } from './records.ts';
-import { commitDownload } from './store.ts';
 
 export interface DownloadContext {
   outputDir: string;
@@ -22,6 +22,7 @@ export interface DownloadContext {
   maxRetryAfterMs: number;
   hostLimit: HostLimit;
   slots: LimitFunction;
+  writer: FileWriter;
   /** Fired on shutdown: no new attempt starts and backoff waits end. */
   stop: AbortSignal;
   /** Fired when in-flight downloads must end now: they are cut and their temporary files removed. */
@@ -37,28 +38,14 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
   for (let retry = 0; retry <= ctx.maxRetries; retry++) {
     if (ctx.stop.aborted) return null;
     attempts++;
-    let result: Attempt;
+    let result: Attempt | UrlRecord;
     try {
-      result = await ctx.hostLimit.run(host, () =>
-        ctx.slots(() =>
-          ctx.stop.aborted
-            ? Promise.reject(new AbortedError())
-            : fetchImageOnce(parsed, {
-                dispatcher: ctx.dispatcher,
-                userAgent: ctx.userAgent,
-                timeoutMs: ctx.timeoutMs,
-                maxBytes: ctx.maxBytes,
-                tempDir: ctx.outputDir,
-                stem,
-                signal: ctx.abort,
-              }),
-        ),
-      );
+      result = await ctx.hostLimit.run(host, () => ctx.slots(() => attempt(url, parsed, stem, attempts, ctx)));
     } catch (err) {
       if (err instanceof AbortedError) return null;
       throw err;
     }
-    if (result.ok) return commit(url, stem, result, attempts, ctx);
+    if (!('ok' in result)) return result;
     last = result;
     if (!result.retryable || retry === ctx.maxRetries) break;
     if (result.retryAfterMs !== undefined && result.retryAfterMs > ctx.maxRetryAfterMs) break;
@@ -86,6 +73,27 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
   };
 }
 
+/** One attempt, in its slots: a failure to judge, or the record of a picture now in place. */
+async function attempt(
+  url: string,
+  parsed: URL,
+  stem: string,
+  attempts: number,
+  ctx: DownloadContext,
+): Promise<Extract<Attempt, { ok: false }> | UrlRecord> {
+  if (ctx.stop.aborted) throw new AbortedError();
+  const result = await fetchImageOnce(parsed, {
+    dispatcher: ctx.dispatcher,
+    userAgent: ctx.userAgent,
+    timeoutMs: ctx.timeoutMs,
+    maxBytes: ctx.maxBytes,
+    tempDir: ctx.outputDir,
+    stem,
+    signal: ctx.abort,
+  });
+  return result.ok ? commit(url, stem, result, attempts, ctx) : result;
+}
+
 async function commit(
   url: string,
   stem: string,
@@ -95,18 +103,14 @@ async function commit(
 ): Promise<UrlRecord> {
   const file = `${stem}${result.image.ext}`;
   const at = new Date().toISOString();
-  try {
-    commitDownload(ctx.outputDir, result.tmp, file, {
-      url,
-      final_url: result.finalUrl,
-      content_type: result.image.mime,
-      bytes: result.bytes,
-      fetched_at: at,
-    });
-  } catch (err) {
-    await rm(result.tmp, { force: true });
-    throw err;
-  }
+  // the writer removes what it was given when it fails; the error (a full or read-only disk) stops the round
+  await ctx.writer.commit({
+    outputDir: ctx.outputDir,
+    fileName: file,
+    body: result.body,
+    tmp: result.tmp,
+    sidecar: { url, final_url: result.finalUrl, content_type: result.image.mime, bytes: result.bytes, fetched_at: at },
+  });
   return {
     key: stem,
     status: 'done',

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger, type Logger } from '@image-search/log';
 import { Agent } from 'undici';
+import { FileWriter } from './file-writer.ts';
 import { KeyTable } from './key-table.ts';
 import { acquireLock, LockHeldError } from './lock.ts';
 import { RecordJournal } from './records.ts';
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
   }
   // As many connections per origin as downloads may run for its host: a download that starts in the tick another
   // ends waits for that connection to be free instead of opening one more (twice the connections without this).
+  const writer = new FileWriter();
   const dispatcher = new Agent({
     connections: config.PER_HOST_CONCURRENCY,
     keepAliveTimeout: 10_000,
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
       log,
       journal,
       dispatcher,
+      writer,
       stop: stop.signal,
       abort: abort.signal,
       reportedInvalid: new KeyTable(),
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
     log.info('downloader stopped');
   } finally {
     await dispatcher.destroy();
+    await writer.close();
     await release();
   }
 }

@@ -10,6 +10,7 @@ import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { adoptStoredFile } from './adopt.ts';
 import { type DownloadContext, downloadUrl } from './download.ts';
+import type { FileWriter } from './file-writer.ts';
 import { HostLimit } from './host-limit.ts';
 import { KeyTable, urlKey } from './key-table.ts';
 import { type RecordJournal, type UrlRecord, UrlState } from './records.ts';
@@ -38,6 +39,7 @@ export interface RoundState {
   log: Logger;
   journal: RecordJournal;
   dispatcher: Dispatcher;
+  writer: FileWriter;
   stop: AbortSignal;
   abort: AbortSignal;
   /** Invalid lines already reported by this process (hashes of their text), so each is reported once. */
@@ -235,6 +237,7 @@ async function fetchAll(
     maxRetryAfterMs: opts.maxRetryAfterMs ?? 60_000,
     hostLimit: new HostLimit(opts.perHostConcurrency),
     slots: pLimit(opts.maxConcurrency),
+    writer: state.writer,
     stop: AbortSignal.any([state.stop, failure.signal]),
     abort: AbortSignal.any([state.abort, failure.signal]),
   };

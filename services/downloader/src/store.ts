@@ -3,6 +3,7 @@
 import { renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
 import { opendir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /** The downloader's own state lives here; the embedder skips every path segment starting with '.'. */
 export const STATE_DIR = '.downloader';
@@ -27,9 +28,9 @@ export function sidecarDir(outputDir: string): string {
 
 let tempCounter = 0;
 
-/** A fresh temporary path next to where `name` will go (same folder, so the rename is atomic). */
+/** A fresh temporary path next to where `name` will go (same folder, so the rename is atomic); unique per thread. */
 export function tempPathFor(dir: string, name: string): string {
-  return path.join(dir, `.${name}${TEMP_MARK}${process.pid}-${(tempCounter++).toString(36)}`);
+  return path.join(dir, `.${name}${TEMP_MARK}${process.pid}-${threadId}-${(tempCounter++).toString(36)}`);
 }
 
 /** Writes all of `chunks` to `fd` (writev may write less than asked; it goes on from where it stopped). */

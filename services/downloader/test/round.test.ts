@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@image-search/log';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileWriter } from '../src/file-writer.ts';
 import { KeyTable } from '../src/key-table.ts';
 import { RecordJournal, type UrlRecord } from '../src/records.ts';
 import { type RoundOptions, type RoundSummary, runRound } from '../src/round.ts';
@@ -21,6 +22,7 @@ let dir: string;
 let out: string;
 let listFile: string;
 let dispatcher: Agent;
+let writer: FileWriter;
 let journal: RecordJournal;
 const reportedInvalid = new KeyTable();
 const logLines: string[] = [];
@@ -56,7 +58,7 @@ function options(extra: Partial<RoundOptions> = {}): RoundOptions {
 
 function round(extra: Partial<RoundOptions> = {}): Promise<RoundSummary> {
   const never = new AbortController().signal;
-  return runRound(options(extra), { log, journal, dispatcher, stop: never, abort: never, reportedInvalid });
+  return runRound(options(extra), { log, journal, dispatcher, writer, stop: never, abort: never, reportedInvalid });
 }
 
 async function latestRecords(): Promise<Map<string, UrlRecord>> {
@@ -113,6 +115,7 @@ beforeAll(async () => {
   out = path.join(dir, 'images');
   listFile = path.join(dir, 'urls.txt');
   dispatcher = new Agent({ keepAliveTimeout: 2000 });
+  writer = new FileWriter();
   journal = (await RecordJournal.open(path.join(out, '.downloader'))).journal;
   const lines = [
     '# pictures',
@@ -131,6 +134,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await journal?.close();
   await dispatcher?.close();
+  await writer?.close();
   await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@image-search/log';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FileWriter } from '../src/file-writer.ts';
 import { KeyTable } from '../src/key-table.ts';
 import { RecordJournal, type UrlRecord } from '../src/records.ts';
 import { type RoundSummary, runRound } from '../src/round.ts';
@@ -19,6 +20,7 @@ const stem = (url: string) => createHash('sha1').update(url).digest('hex').slice
 let server: FaultServer;
 let pictures: Pictures;
 let dispatcher: Agent;
+let writer: FileWriter;
 let dir: string;
 let out: string;
 let listFile: string;
@@ -34,10 +36,12 @@ beforeAll(async () => {
   pictures = await makePictures();
   server = await startServer(faultRoutes(pictures, { maxBytes: MAX_BYTES }));
   dispatcher = new Agent({ keepAliveTimeout: 2000 });
+  writer = new FileWriter();
 });
 
 afterAll(async () => {
   await dispatcher?.close();
+  await writer?.close();
   await server?.close();
 });
 
@@ -71,7 +75,7 @@ function round(paths: string[]): Promise<RoundSummary> {
         backoffBaseMs: 20,
         backoffMaxMs: 50,
       },
-      { log, journal, dispatcher, stop: never, abort: never, reportedInvalid: new KeyTable() },
+      { log, journal, dispatcher, writer, stop: never, abort: never, reportedInvalid: new KeyTable() },
     ),
   );
 }
