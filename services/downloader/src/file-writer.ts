@@ -49,11 +49,17 @@ export class FileWriter {
   private transfer: ArrayBuffer[] = [];
   private nextId = 0;
   private dead: Error | undefined;
-  private readonly worker: Worker;
+  private thread: Worker | undefined;
 
-  constructor() {
-    this.worker = startTsWorker(new URL('./file-writer-worker.ts', import.meta.url));
-    this.worker.on('message', (replies: CommitReply[]) => {
+  /**
+   * Starts the thread unless it runs already: a round calls it when it has something to fetch, so the thread's start
+   * overlaps the first requests, and a process whose URLs are all done (a million of them) spends no memory on it.
+   */
+  start(): void {
+    if (this.thread || this.dead) return;
+    const worker = startTsWorker(new URL('./file-writer-worker.ts', import.meta.url));
+    this.thread = worker;
+    worker.on('message', (replies: CommitReply[]) => {
       for (const r of replies) {
         const p = this.pending.get(r.id);
         this.pending.delete(r.id);
@@ -62,21 +68,23 @@ export class FileWriter {
         else p.resolve();
       }
       // idle between bursts: the process may exit while the worker waits
-      if (this.pending.size === 0) this.worker.unref();
+      if (this.pending.size === 0) worker.unref();
     });
     const failAll = (err: Error) => {
       this.dead ??= err;
       for (const p of this.pending.values()) p.reject(this.dead);
       this.pending.clear();
     };
-    this.worker.on('error', (err) => failAll(new Error(`the file writer thread failed: ${err.message}`)));
-    this.worker.on('exit', (code) => failAll(new Error(`the file writer thread exited (code ${code})`)));
-    this.worker.unref();
+    worker.on('error', (err) => failAll(new Error(`the file writer thread failed: ${err.message}`)));
+    worker.on('exit', (code) => failAll(new Error(`the file writer thread exited (code ${code})`)));
+    worker.unref();
   }
 
   /** Resolves once the picture and its sidecar are in place; rejects with a CommitError (nothing left behind). */
   commit(job: CommitJob): Promise<void> {
+    this.start();
     if (this.dead) return Promise.reject(this.dead);
+    const worker = this.thread as Worker;
     const id = this.nextId++;
     const { body, ...rest } = job;
     const request: CommitRequest = { ...rest, id };
@@ -86,13 +94,13 @@ export class FileWriter {
     }
     if (this.queued.length === 0) setImmediate(() => this.send());
     this.queued.push(request);
-    this.worker.ref();
+    worker.ref();
     return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
   }
 
   async close(): Promise<void> {
     this.dead ??= new Error('the file writer is closed');
-    await this.worker.terminate();
+    await this.thread?.terminate();
   }
 
   private send(): void {
@@ -100,6 +108,6 @@ export class FileWriter {
     const transfer = this.transfer;
     this.queued = [];
     this.transfer = [];
-    this.worker.postMessage(jobs, transfer);
+    this.thread?.postMessage(jobs, transfer);
   }
 }

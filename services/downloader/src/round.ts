@@ -225,6 +225,7 @@ async function fetchAll(
 ) {
   const { log, journal } = state;
   await mkdir(sidecarDir(opts.outputDir), { recursive: true });
+  state.writer.start();
   const failure = new AbortController();
   const ctx: DownloadContext = {
     outputDir: opts.outputDir,
