@@ -1,11 +1,10 @@
 // A picture already in OUTPUT_DIR under the URL's stem but without a record: the original downloader stored every URL
 // as `sha1(url)[:16].jpg` (whatever its real type), and a crash can come between a rename and its journal line. When its
-// first bytes say it is an image, it is recorded as done (with its real type) and given its sidecar, not fetched again.
+// first bytes say it is an image, it is recorded as done (with its real type), not fetched again.
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { UrlRecord } from './records.ts';
 import { SNIFF_BYTES, sniffImage } from './sniff.ts';
-import { placeSidecar } from './store.ts';
 
 export type Adoption = { adopted: true; record: UrlRecord } | { adopted: false; why: string };
 
@@ -15,13 +14,12 @@ const UNREADABLE = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR']);
 export async function adoptStoredFile(outputDir: string, fileName: string, url: string): Promise<Adoption> {
   let head: Buffer;
   let size: number;
-  let mtime: Date;
   try {
     const fh = await open(path.join(outputDir, fileName), 'r');
     try {
       const { buffer, bytesRead } = await fh.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
       head = buffer.subarray(0, bytesRead);
-      ({ size, mtime } = await fh.stat());
+      ({ size } = await fh.stat());
     } finally {
       await fh.close();
     }
@@ -33,18 +31,6 @@ export async function adoptStoredFile(outputDir: string, fileName: string, url: 
   const sniffed = sniffImage(head);
   if (sniffed.kind === 'rejected') return { adopted: false, why: sniffed.detail };
   const at = new Date().toISOString();
-  placeSidecar(
-    outputDir,
-    fileName,
-    {
-      url,
-      final_url: null,
-      content_type: sniffed.mime,
-      bytes: size,
-      fetched_at: mtime.toISOString(),
-    },
-    { pictureVisible: true },
-  );
   return {
     adopted: true,
     record: {

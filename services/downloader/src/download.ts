@@ -1,6 +1,7 @@
 // One URL from start to finish: attempts with exponential backoff and jitter (honouring Retry-After), each attempt
-// inside a per-host slot and then a global slot; a verified download is put in place with its sidecar by the file
-// writer thread before the slot is given back, so bodies waiting for the disk stay bounded by MAX_CONCURRENCY.
+// inside a per-host slot and then a global slot; a verified download is recorded in the journal (where the embedder
+// finds its source URL) and then put in place by the file writer thread before the slot is given back, so bodies
+// waiting for the disk stay bounded by MAX_CONCURRENCY.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
@@ -8,7 +9,7 @@ import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { AbortedError, type Attempt, fetchImageOnce } from './fetch-image.ts';
 import type { FileWriter } from './file-writer.ts';
 import type { HostLimit } from './host-limit.ts';
-import type { UrlRecord } from './records.ts';
+import type { RecordJournal, UrlRecord } from './records.ts';
 
 export interface DownloadContext {
   outputDir: string;
@@ -23,13 +24,14 @@ export interface DownloadContext {
   hostLimit: HostLimit;
   slots: LimitFunction;
   writer: FileWriter;
+  journal: RecordJournal;
   /** Fired on shutdown: no new attempt starts and backoff waits end. */
   stop: AbortSignal;
   /** Fired when in-flight downloads must end now: they are cut and their temporary files removed. */
   abort: AbortSignal;
 }
 
-/** A record to keep, or null when the download was stopped before it had an outcome. */
+/** The outcome, already appended to the journal; null when the download was stopped before it had one. */
 export async function downloadUrl(url: string, stem: string, ctx: DownloadContext): Promise<UrlRecord | null> {
   const parsed = new URL(url);
   const host = parsed.host;
@@ -57,7 +59,7 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
     }
   }
   const failure = last as Extract<Attempt, { ok: false }>;
-  return {
+  const record: UrlRecord = {
     key: stem,
     status: 'failed',
     url,
@@ -71,6 +73,8 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
     permanent: !failure.retryable,
     at: new Date().toISOString(),
   };
+  ctx.journal.append(record);
+  return record;
 }
 
 /** One attempt, in its slots: a failure to judge, or the record of a picture now in place. */
@@ -102,16 +106,7 @@ async function commit(
   ctx: DownloadContext,
 ): Promise<UrlRecord> {
   const file = `${stem}${result.image.ext}`;
-  const at = new Date().toISOString();
-  // the writer removes what it was given when it fails; the error (a full or read-only disk) stops the round
-  await ctx.writer.commit({
-    outputDir: ctx.outputDir,
-    fileName: file,
-    body: result.body,
-    tmp: result.tmp,
-    sidecar: { url, final_url: result.finalUrl, content_type: result.image.mime, bytes: result.bytes, fetched_at: at },
-  });
-  return {
+  const record: UrlRecord = {
     key: stem,
     status: 'done',
     url,
@@ -123,6 +118,12 @@ async function commit(
     error: null,
     detail: null,
     permanent: false,
-    at,
+    at: new Date().toISOString(),
   };
+  // Written before the picture appears, so whoever sees the picture finds its line. Should the rename fail, the
+  // round stops (a full or read-only disk) and the next one fetches again a picture recorded done but not there.
+  ctx.journal.appendNow(record);
+  // the writer removes what it was given when it fails
+  await ctx.writer.commit({ outputDir: ctx.outputDir, fileName: file, body: result.body, tmp: result.tmp });
+  return record;
 }

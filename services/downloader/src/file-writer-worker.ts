@@ -1,5 +1,5 @@
-// Worker side of file-writer.ts: writes each body it is sent to a temporary file, then puts it in place with its
-// sidecar, all with synchronous calls (no thread-pool hand-offs); replies once per message it was sent.
+// Worker side of file-writer.ts: writes each body it is sent to a temporary file, then renames it into place, all
+// with synchronous calls (no thread-pool hand-offs); replies once per message it was sent.
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { CommitReply, CommitRequest } from './file-writer.ts';
@@ -22,7 +22,7 @@ function commitOne(job: CommitRequest): void {
         closeSync(fd);
       }
     }
-    commitDownload(job.outputDir, tmp as string, job.fileName, job.sidecar);
+    commitDownload(job.outputDir, tmp as string, job.fileName);
   } catch (err) {
     if (tmp) rmSync(tmp, { force: true });
     throw err;

@@ -1,14 +1,12 @@
-// Puts verified downloads in place from a worker thread. Creating a file, writing its body, its sidecar and the rename
-// cost the main thread about a third of its time a picture on tmpfs and far more on a disk (a create on ext4 can take
+// Puts verified downloads in place from a worker thread. Creating a file, writing its body and the rename cost the
+// main thread about a third of its time a picture on tmpfs and far more on a disk (a create on ext4 can take
 // hundreds of µs); in the worker they overlap with receiving the next bodies. The body crosses without a copy (its
 // buffers are transferred), and the requests of one turn of the event loop cross together in one message.
 import { Worker } from 'node:worker_threads';
-import type { Sidecar } from './store.ts';
 
 export interface CommitJob {
   outputDir: string;
   fileName: string;
-  sidecar: Sidecar;
   /** A body held in memory: buffers that each own their whole ArrayBuffer, transferred (and unusable here after). */
   body?: Buffer[];
   /** Or the temporary file a large body was already written to. */
@@ -80,7 +78,7 @@ export class FileWriter {
     worker.unref();
   }
 
-  /** Resolves once the picture and its sidecar are in place; rejects with a CommitError (nothing left behind). */
+  /** Resolves once the picture is in place; rejects with a CommitError (nothing left behind). */
   commit(job: CommitJob): Promise<void> {
     this.start();
     if (this.dead) return Promise.reject(this.dead);

@@ -10,7 +10,7 @@ import { KeyTable } from './key-table.ts';
 import { acquireLock, LockHeldError } from './lock.ts';
 import { RecordJournal } from './records.ts';
 import { runRound } from './round.ts';
-import { removeStaleTemps, sidecarDir, stateDir } from './store.ts';
+import { removeStaleTemps, stateDir } from './store.ts';
 
 /** How long in-flight downloads may go on after SIGTERM (Docker waits 10 s before SIGKILL). */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const abort = new AbortController();
   onShutdown(log, stop, abort);
 
-  await mkdir(sidecarDir(config.OUTPUT_DIR), { recursive: true });
+  await mkdir(stateDir(config.OUTPUT_DIR), { recursive: true });
   let release: () => Promise<void>;
   try {
     release = await acquireLock(stateDir(config.OUTPUT_DIR));

@@ -126,6 +126,12 @@ export class RecordJournal {
     this.remember(key, stateOf(record), Date.parse(record.at), this.lines++);
   }
 
+  /** Appends and writes the line now (not at the end of the turn): for a line that must be there before its picture. */
+  appendNow(record: UrlRecord): void {
+    this.append(record);
+    this.writePending();
+  }
+
   /** Makes every appended line durable. */
   async flush(): Promise<void> {
     if (this.writeError) throw this.writeError;

@@ -14,7 +14,6 @@ import type { FileWriter } from './file-writer.ts';
 import { HostLimit } from './host-limit.ts';
 import { KeyTable, urlKey } from './key-table.ts';
 import { type RecordJournal, type UrlRecord, UrlState } from './records.ts';
-import { sidecarDir } from './store.ts';
 import { StoredFiles } from './stored-files.ts';
 import { listLines } from './url-list.ts';
 
@@ -224,7 +223,7 @@ async function fetchAll(
   summary: RoundSummary,
 ) {
   const { log, journal } = state;
-  await mkdir(sidecarDir(opts.outputDir), { recursive: true });
+  await mkdir(opts.outputDir, { recursive: true });
   state.writer.start();
   const failure = new AbortController();
   const ctx: DownloadContext = {
@@ -239,6 +238,7 @@ async function fetchAll(
     hostLimit: new HostLimit(opts.perHostConcurrency),
     slots: pLimit(opts.maxConcurrency),
     writer: state.writer,
+    journal,
     stop: AbortSignal.any([state.stop, failure.signal]),
     abort: AbortSignal.any([state.abort, failure.signal]),
   };
@@ -280,7 +280,6 @@ async function fetchAll(
     }
     const record = await downloadUrl(url, key.stem, ctx);
     if (!record) return;
-    journal.append(record);
     if (record.status === 'done') {
       summary.new++;
       summary.bytes += record.bytes;

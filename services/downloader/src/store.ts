@@ -1,6 +1,7 @@
 // Where downloads land: `<stem><ext>` in OUTPUT_DIR, written under a dot-prefixed temporary name and renamed only when
-// complete and verified, with the embedder's sidecar (source URL) in .downloader/files/ put in place first.
-import { renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
+// complete and verified. The embedder learns each picture's source URL from the record journal, whose line for it is
+// written before the rename.
+import { renameSync, writevSync } from 'node:fs';
 import { opendir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -9,19 +10,11 @@ import { threadId } from 'node:worker_threads';
 export const STATE_DIR = '.downloader';
 const TEMP_MARK = '.tmp-';
 
-export interface Sidecar {
-  url: string;
-  /** Null for a picture adopted from an earlier downloader, which did not keep it. */
-  final_url: string | null;
-  content_type: string;
-  bytes: number;
-  fetched_at: string;
-}
-
 export function stateDir(outputDir: string): string {
   return path.join(outputDir, STATE_DIR);
 }
 
+/** Sidecars (source URL) of pictures stored by earlier versions, which wrote one a picture; still read by the embedder. */
 export function sidecarDir(outputDir: string): string {
   return path.join(outputDir, STATE_DIR, 'files');
 }
@@ -49,49 +42,13 @@ export function isTempName(name: string): boolean {
   return name.startsWith('.') && name.includes(TEMP_MARK);
 }
 
-/**
- * Puts a verified download in place: sidecar first, so the embedder never sees the picture without its URL.
- * Synchronous on purpose: a few small system calls cost less than as many thread-pool round trips per picture.
- */
-export function commitDownload(outputDir: string, tmp: string, fileName: string, sidecar: Sidecar): void {
-  placeSidecar(outputDir, fileName, sidecar, { pictureVisible: false });
+/** Puts a verified download in place: one rename, so the picture appears whole or not at all. */
+export function commitDownload(outputDir: string, tmp: string, fileName: string): void {
   renameSync(tmp, path.join(outputDir, fileName));
 }
 
 /**
- * A new sidecar whose picture is not visible yet is written straight to its name (exclusive create): nobody reads it
- * before its picture appears, so it is whole whenever it is read; one rename a picture less. One that is already there
- * (the picture fetched again), or whose picture may already be read (an adopted one), is replaced atomically (temp +
- * rename).
- */
-export function placeSidecar(
-  outputDir: string,
-  fileName: string,
-  sidecar: Sidecar,
-  { pictureVisible }: { pictureVisible: boolean },
-): void {
-  const file = path.join(sidecarDir(outputDir), `${fileName}.json`);
-  const text = `${JSON.stringify(sidecar)}\n`;
-  if (!pictureVisible) {
-    try {
-      writeFileSync(file, text, { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-  const tmp = tempPathFor(path.dirname(file), path.basename(file));
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-/**
- * Removes temporary files a killed run left behind. Reads the folders as streams, so a folder holding a million
+ * Removes temporary files a killed run left behind (in the sidecar folder too, where earlier versions made them). Reads the folders as streams, so a folder holding a million
  * pictures costs no more memory than an empty one. Returns how many were removed.
  */
 export async function removeStaleTemps(outputDir: string): Promise<number> {
