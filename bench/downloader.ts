@@ -243,7 +243,7 @@ async function throughput(quick: boolean, dir: string): Promise<BenchFigure[]> {
  * record is trusted only while its file is there, so the round lists OUTPUT_DIR.
  */
 async function writeDoneState(lines: number, listFile: string, outDir: string): Promise<void> {
-  await mkdir(path.join(outDir, '.downloader', 'files'), { recursive: true });
+  await mkdir(path.join(outDir, '.downloader'), { recursive: true });
   const list = createWriteStream(listFile);
   const journal = createWriteStream(path.join(outDir, '.downloader', 'records.jsonl'));
   const at = new Date().toISOString();

@@ -48,8 +48,9 @@ export function commitDownload(outputDir: string, tmp: string, fileName: string)
 }
 
 /**
- * Removes temporary files a killed run left behind (in the sidecar folder too, where earlier versions made them). Reads the folders as streams, so a folder holding a million
- * pictures costs no more memory than an empty one. Returns how many were removed.
+ * Removes temporary files a killed run left behind (in the sidecar folder too, where earlier versions made them).
+ * Reads the folders as streams, so a folder holding a million pictures costs no more memory than an empty one.
+ * Returns how many were removed.
  */
 export async function removeStaleTemps(outputDir: string): Promise<number> {
   let removed = 0;
