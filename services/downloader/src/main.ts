@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     connect: { timeout: config.REQUEST_TIMEOUT_SECONDS * 1000 },
   });
   try {
-    const staleTemps = await removeStaleTemps(config.OUTPUT_DIR);
+    const staleTemps = removeStaleTemps(config.OUTPUT_DIR);
     const { journal, unreadable } = await RecordJournal.open(stateDir(config.OUTPUT_DIR));
     if (unreadable > 0) log.warn({ unreadable, file: journal.file }, 'unreadable lines in the record journal ignored');
     log.info(
