@@ -1,8 +1,8 @@
 // One HTTP exchange through undici's dispatch API: the handler gets the status, headers and body chunks as plain
 // callbacks, which costs far less per picture than request() (a Readable body, an async iterator, a promise per chunk:
 // measured ~1.5x the CPU on loopback). The body goes through any content or transfer coding, is checked against
-// MAX_IMAGE_BYTES as it arrives and sniffed from its first bytes; it is handed back in one buffer of its own (for the
-// file writer thread), or, when large, lands in a temporary file next to its final place as it comes.
+// MAX_IMAGE_BYTES as it arrives and sniffed from its first bytes; it is handed back in buffers that own their memory
+// (for the file writer thread), or, when large, lands in a temporary file next to its final place as it comes.
 import { closeSync, openSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Transform } from 'node:stream';

@@ -1,7 +1,8 @@
 // Durable per-URL records: an append-only JSONL journal (<OUTPUT_DIR>/.downloader/records.jsonl), one line per outcome,
-// the latest line for a URL winning. The lines of one turn of the event loop go in one write, and a torn last line
-// (a crash mid-write) is cut off at open, so a record is either whole or absent. Memory holds only a compact index (key → state, time, line number),
-// about 30 bytes a URL; the journal is rewritten without superseded lines (temp file, fsync, rename) at round end.
+// the latest line for a URL winning; the embedder reads the source URL of each stored picture from it. A torn last line
+// (a crash mid-write) is cut off at open, so a record is either whole or absent. Memory holds only a compact index
+// (key → state, time, line number), about 30 bytes a URL; the journal is rewritten without superseded lines (temp
+// file, fsync, rename) at round end.
 import { createReadStream, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -102,11 +103,10 @@ export class RecordJournal {
   }
 
   /**
-   * Records an outcome. The lines appended in one turn of the event loop (the pictures one reply of the file writer
-   * put in place) reach the file in one synchronous write at its end: a line is a few hundred bytes, an asynchronous
-   * write costs ~20 µs of CPU in thread-pool hand-offs and a synchronous one a system call per line. Written within a
-   * turn, durable once flush() returns; a line lost in a crash leaves a picture without a record, which the next round
-   * adopts.
+   * Records an outcome. The lines appended in one turn of the event loop reach the file in one synchronous write at its
+   * end: a line is a few hundred bytes, an asynchronous write costs ~20 µs of CPU in thread-pool hand-offs and a
+   * synchronous one a system call per line. Written within a turn, durable once flush() returns; a line lost in a crash
+   * is a failure to try again or a picture without a record, which the next round adopts.
    */
   append(record: UrlRecord): void {
     const key = stemKey(record.key);
