@@ -112,7 +112,8 @@ export class RecordJournal {
     const key = stemKey(record.key);
     if (!key) throw new Error(`record key ${record.key} is not 16 hex digits`);
     if (this.writeError) throw this.writeError;
-    // key first, so compaction can read it without parsing the whole line
+    // key first, so compaction can read it without parsing the whole line; then status: the embedder finds the done
+    // lines (where it reads source URLs) by `{"key":"…","status":"done",`, so the order of UrlRecord fields matters
     if (this.pending.length === 0) {
       setImmediate(() => {
         try {
