@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -238,9 +238,12 @@ async function throughput(quick: boolean, dir: string): Promise<BenchFigure[]> {
   }
 }
 
-/** A list and a journal saying every URL is done, as a long-running install would have. */
+/**
+ * A list, a journal saying every URL is done and the (empty) pictures, as a long-running install would have: a done
+ * record is trusted only while its file is there, so the round lists OUTPUT_DIR.
+ */
 async function writeDoneState(lines: number, listFile: string, outDir: string): Promise<void> {
-  await mkdir(path.join(outDir, '.downloader', 'files'), { recursive: true });
+  await mkdir(path.join(outDir, '.downloader'), { recursive: true });
   const list = createWriteStream(listFile);
   const journal = createWriteStream(path.join(outDir, '.downloader', 'records.jsonl'));
   const at = new Date().toISOString();
@@ -258,6 +261,7 @@ async function writeDoneState(lines: number, listFile: string, outDir: string): 
   for (let i = 0; i < lines; i++) {
     const url = `https://images${i % 50}.example.com/photos/2024/${i}/picture-${i}.jpg`;
     const key = createHash('sha1').update(url).digest('hex').slice(0, 16);
+    closeSync(openSync(path.join(outDir, `${key}.jpg`), 'w'));
     listChunk.push(`${url}\n`);
     journalChunk.push(
       `${JSON.stringify({ key, status: 'done', url, file: `${key}.jpg`, bytes: 123456, content_type: 'image/jpeg', final_url: url, attempts: 1, error: null, detail: null, permanent: false, at })}\n`,

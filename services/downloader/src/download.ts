@@ -1,14 +1,15 @@
 // One URL from start to finish: attempts with exponential backoff and jitter (honouring Retry-After), each attempt
-// inside a per-host slot and then a global slot; a verified download is moved into place with its sidecar.
-import { rm } from 'node:fs/promises';
+// inside a per-host slot and then a global slot; a verified download is recorded in the journal (where the embedder
+// finds its source URL) and then put in place by the file writer thread before the slot is given back, so bodies
+// waiting for the disk stay bounded by MAX_CONCURRENCY.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { AbortedError, type Attempt, fetchImageOnce } from './fetch-image.ts';
+import type { FileWriter } from './file-writer.ts';
 import type { HostLimit } from './host-limit.ts';
-import type { UrlRecord } from './records.ts';
-import { commitDownload } from './store.ts';
+import type { RecordJournal, UrlRecord } from './records.ts';
 
 export interface DownloadContext {
   outputDir: string;
@@ -22,13 +23,15 @@ export interface DownloadContext {
   maxRetryAfterMs: number;
   hostLimit: HostLimit;
   slots: LimitFunction;
+  writer: FileWriter;
+  journal: RecordJournal;
   /** Fired on shutdown: no new attempt starts and backoff waits end. */
   stop: AbortSignal;
   /** Fired when in-flight downloads must end now: they are cut and their temporary files removed. */
   abort: AbortSignal;
 }
 
-/** A record to keep, or null when the download was stopped before it had an outcome. */
+/** The outcome, already appended to the journal; null when the download was stopped before it had one. */
 export async function downloadUrl(url: string, stem: string, ctx: DownloadContext): Promise<UrlRecord | null> {
   const parsed = new URL(url);
   const host = parsed.host;
@@ -37,28 +40,14 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
   for (let retry = 0; retry <= ctx.maxRetries; retry++) {
     if (ctx.stop.aborted) return null;
     attempts++;
-    let result: Attempt;
+    let result: Attempt | UrlRecord;
     try {
-      result = await ctx.hostLimit.run(host, () =>
-        ctx.slots(() =>
-          ctx.stop.aborted
-            ? Promise.reject(new AbortedError())
-            : fetchImageOnce(parsed, {
-                dispatcher: ctx.dispatcher,
-                userAgent: ctx.userAgent,
-                timeoutMs: ctx.timeoutMs,
-                maxBytes: ctx.maxBytes,
-                tempDir: ctx.outputDir,
-                stem,
-                signal: ctx.abort,
-              }),
-        ),
-      );
+      result = await ctx.hostLimit.run(host, () => ctx.slots(() => attempt(url, parsed, stem, attempts, ctx)));
     } catch (err) {
       if (err instanceof AbortedError) return null;
       throw err;
     }
-    if (result.ok) return commit(url, stem, result, attempts, ctx);
+    if (!('ok' in result)) return result;
     last = result;
     if (!result.retryable || retry === ctx.maxRetries) break;
     if (result.retryAfterMs !== undefined && result.retryAfterMs > ctx.maxRetryAfterMs) break;
@@ -70,7 +59,7 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
     }
   }
   const failure = last as Extract<Attempt, { ok: false }>;
-  return {
+  const record: UrlRecord = {
     key: stem,
     status: 'failed',
     url,
@@ -84,6 +73,29 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
     permanent: !failure.retryable,
     at: new Date().toISOString(),
   };
+  ctx.journal.append(record);
+  return record;
+}
+
+/** One attempt, in its slots: a failure to judge, or the record of a picture now in place. */
+async function attempt(
+  url: string,
+  parsed: URL,
+  stem: string,
+  attempts: number,
+  ctx: DownloadContext,
+): Promise<Extract<Attempt, { ok: false }> | UrlRecord> {
+  if (ctx.stop.aborted) throw new AbortedError();
+  const result = await fetchImageOnce(parsed, {
+    dispatcher: ctx.dispatcher,
+    userAgent: ctx.userAgent,
+    timeoutMs: ctx.timeoutMs,
+    maxBytes: ctx.maxBytes,
+    tempDir: ctx.outputDir,
+    stem,
+    signal: ctx.abort,
+  });
+  return result.ok ? commit(url, stem, result, attempts, ctx) : result;
 }
 
 async function commit(
@@ -94,20 +106,7 @@ async function commit(
   ctx: DownloadContext,
 ): Promise<UrlRecord> {
   const file = `${stem}${result.image.ext}`;
-  const at = new Date().toISOString();
-  try {
-    commitDownload(ctx.outputDir, result.tmp, file, {
-      url,
-      final_url: result.finalUrl,
-      content_type: result.image.mime,
-      bytes: result.bytes,
-      fetched_at: at,
-    });
-  } catch (err) {
-    await rm(result.tmp, { force: true });
-    throw err;
-  }
-  return {
+  const record: UrlRecord = {
     key: stem,
     status: 'done',
     url,
@@ -119,6 +118,12 @@ async function commit(
     error: null,
     detail: null,
     permanent: false,
-    at,
+    at: new Date().toISOString(),
   };
+  // Written before the picture appears, so whoever sees the picture finds its line. Should the rename fail, the
+  // round stops (a full or read-only disk) and the next one fetches again a picture recorded done but not there.
+  ctx.journal.appendNow(record);
+  // the writer removes what it was given when it fails
+  await ctx.writer.commit({ outputDir: ctx.outputDir, fileName: file, body: result.body, tmp: result.tmp });
+  return record;
 }

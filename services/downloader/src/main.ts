@@ -5,11 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger, type Logger } from '@image-search/log';
 import { Agent } from 'undici';
+import { FileWriter } from './file-writer.ts';
 import { KeyTable } from './key-table.ts';
 import { acquireLock, LockHeldError } from './lock.ts';
 import { RecordJournal } from './records.ts';
 import { runRound } from './round.ts';
-import { removeStaleTemps, sidecarDir, stateDir } from './store.ts';
+import { removeStaleTemps, stateDir } from './store.ts';
 
 /** How long in-flight downloads may go on after SIGTERM (Docker waits 10 s before SIGKILL). */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   const abort = new AbortController();
   onShutdown(log, stop, abort);
 
-  await mkdir(sidecarDir(config.OUTPUT_DIR), { recursive: true });
+  await mkdir(stateDir(config.OUTPUT_DIR), { recursive: true });
   let release: () => Promise<void>;
   try {
     release = await acquireLock(stateDir(config.OUTPUT_DIR));
@@ -49,13 +50,14 @@ async function main(): Promise<void> {
   }
   // As many connections per origin as downloads may run for its host: a download that starts in the tick another
   // ends waits for that connection to be free instead of opening one more (twice the connections without this).
+  const writer = new FileWriter();
   const dispatcher = new Agent({
     connections: config.PER_HOST_CONCURRENCY,
     keepAliveTimeout: 10_000,
     connect: { timeout: config.REQUEST_TIMEOUT_SECONDS * 1000 },
   });
   try {
-    const staleTemps = await removeStaleTemps(config.OUTPUT_DIR);
+    const staleTemps = removeStaleTemps(config.OUTPUT_DIR);
     const { journal, unreadable } = await RecordJournal.open(stateDir(config.OUTPUT_DIR));
     if (unreadable > 0) log.warn({ unreadable, file: journal.file }, 'unreadable lines in the record journal ignored');
     log.info(
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
       log,
       journal,
       dispatcher,
+      writer,
       stop: stop.signal,
       abort: abort.signal,
       reportedInvalid: new KeyTable(),
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
     log.info('downloader stopped');
   } finally {
     await dispatcher.destroy();
+    await writer.close();
     await release();
   }
 }

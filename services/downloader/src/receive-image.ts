@@ -1,7 +1,8 @@
 // One HTTP exchange through undici's dispatch API: the handler gets the status, headers and body chunks as plain
 // callbacks, which costs far less per picture than request() (a Readable body, an async iterator, a promise per chunk:
 // measured ~1.5x the CPU on loopback). The body goes through any content or transfer coding, is checked against
-// MAX_IMAGE_BYTES as it arrives, sniffed from its first bytes, and lands in a temporary file next to its final place.
+// MAX_IMAGE_BYTES as it arrives and sniffed from its first bytes; it is handed back in buffers that own their memory
+// (for the file writer thread), or, when large, lands in a temporary file next to its final place as it comes.
 import { closeSync, openSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Transform } from 'node:stream';
@@ -29,7 +30,8 @@ export type Exchange =
   | { kind: 'redirect'; status: number; location: string | undefined }
   /** Any other status outside 2xx; its (small) body is read and dropped so the connection can be reused. */
   | { kind: 'status'; status: number; retryAfter: string | undefined }
-  | { kind: 'image'; tmp: string; bytes: number; image: ImageSniff }
+  /** The body in `body` (buffers that each own their whole ArrayBuffer), or already in the temporary file `tmp`. */
+  | { kind: 'image'; body?: Buffer[]; tmp?: string; bytes: number; image: ImageSniff }
   /** `bytes` of `declared` (Content-Length, when the body had no coding) had come when it failed. */
   | { kind: 'error'; error: unknown; bytes: number; declared: number | undefined };
 
@@ -58,10 +60,9 @@ const ACCEPT = 'image/avif,image/webp,image/*;q=0.9,*/*;q=0.5';
 const DRAIN_LIMIT = 64 * 1024;
 
 /**
- * Bodies up to this size stay in memory and reach the disk in one synchronous write: on a fast link the thread-pool
- * round trips of a streamed write (open, a write per chunk, close) cost more than the bytes (measured ~2x slower on
- * loopback, and a worker thread costs a copy). Larger bodies spill to the temporary file as they come, so memory
- * stays bounded by MAX_CONCURRENCY × this.
+ * Bodies up to this size stay in memory and go to the file writer thread whole: on a fast link the thread-pool round
+ * trips of a streamed write (open, a write per chunk, close) cost more than the bytes (measured ~2x slower on
+ * loopback). Larger bodies spill to the temporary file as they come, so memory stays bounded by MAX_CONCURRENCY × this.
  */
 const IN_MEMORY_BYTES = 1024 * 1024;
 
@@ -220,17 +221,48 @@ class ImageReceiver implements Dispatcher.DispatchHandler {
       if (this.declared !== undefined && this.declared !== this.bytes) {
         throw new Rejection('truncated', `got ${this.bytes} of ${this.declared} bytes`, true);
       }
+      const image = this.image as ImageSniff;
       if (this.fd === undefined) {
-        this.fd = this.openTemp();
-        writeChunksSync(this.fd, this.held);
-        this.held = [];
+        this.settle({ kind: 'image', body: this.ownedBody(), bytes: this.bytes, image });
+        return;
       }
       closeSync(this.fd);
       this.fd = undefined;
-      this.settle({ kind: 'image', tmp: this.tmp as string, bytes: this.bytes, image: this.image as ImageSniff });
+      this.settle({ kind: 'image', tmp: this.tmp as string, bytes: this.bytes, image });
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /**
+   * The body as buffers that own their memory, so they can be transferred to the writer thread without a copy. A
+   * socket read that held only body bytes is its own ArrayBuffer, about half the bytes of a picture: those are kept as
+   * they are (undici is done with them once the body has ended); runs of other chunks are copied into one buffer.
+   */
+  private ownedBody(): Buffer[] {
+    const parts: Buffer[] = [];
+    let loose: Buffer[] = [];
+    let looseBytes = 0;
+    const gather = () => {
+      if (looseBytes === 0) return;
+      const owned = Buffer.allocUnsafeSlow(looseBytes);
+      let at = 0;
+      for (const chunk of loose) at += chunk.copy(owned, at);
+      parts.push(owned);
+      loose = [];
+      looseBytes = 0;
+    };
+    for (const chunk of this.held) {
+      if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) {
+        gather();
+        parts.push(chunk);
+      } else {
+        loose.push(chunk);
+        looseBytes += chunk.length;
+      }
+    }
+    gather();
+    return parts;
   }
 
   private sniff(): void {

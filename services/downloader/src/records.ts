@@ -1,7 +1,8 @@
 // Durable per-URL records: an append-only JSONL journal (<OUTPUT_DIR>/.downloader/records.jsonl), one line per outcome,
-// the latest line for a URL winning. Each line is one write, and a torn last line (a crash mid-write) is cut off at
-// open, so a record is either whole or absent. Memory holds only a compact index (key → state, time, line number),
-// about 30 bytes a URL; the journal is rewritten without superseded lines (temp file, fsync, rename) at round end.
+// the latest line for a URL winning; the embedder reads the source URL of each stored picture from it. A torn last line
+// (a crash mid-write) is cut off at open, so a record is either whole or absent. Memory holds only a compact index
+// (key → state, time, line number), about 30 bytes a URL; the journal is rewritten without superseded lines (temp
+// file, fsync, rename) at round end.
 import { createReadStream, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -59,6 +60,10 @@ export class RecordJournal {
   private lineOf = new Uint32Array(1024);
   /** Lines in the journal file, including superseded and unreadable ones. */
   private lines = 0;
+  /** Lines appended but not yet written. */
+  private pending: string[] = [];
+  /** Why the last write at the end of a turn failed (a full disk): thrown by the next append or flush. */
+  private writeError: unknown;
 
   private constructor(
     readonly file: string,
@@ -98,20 +103,48 @@ export class RecordJournal {
   }
 
   /**
-   * Records an outcome with one synchronous append: a line is a few hundred bytes, and an asynchronous write costs
-   * ~20 µs of CPU in thread-pool hand-offs against ~2 µs for the write itself. Durable once flush() returns.
+   * Records an outcome. The lines appended in one turn of the event loop reach the file in one synchronous write at its
+   * end: a line is a few hundred bytes, an asynchronous write costs ~20 µs of CPU in thread-pool hand-offs and a
+   * synchronous one a system call per line. Written within a turn, durable once flush() returns; a line lost in a crash
+   * is a failure to try again or a picture without a record, which the next round adopts.
    */
   append(record: UrlRecord): void {
     const key = stemKey(record.key);
     if (!key) throw new Error(`record key ${record.key} is not 16 hex digits`);
-    // key first, so compaction can read it without parsing the whole line
-    writeAllSync(this.fh.fd, Buffer.from(`${JSON.stringify(record)}\n`));
+    if (this.writeError) throw this.writeError;
+    // key first, so compaction can read it without parsing the whole line; then status: the embedder finds the done
+    // lines (where it reads source URLs) by `{"key":"…","status":"done",`, so the order of UrlRecord fields matters
+    if (this.pending.length === 0) {
+      setImmediate(() => {
+        try {
+          this.writePending();
+        } catch (err) {
+          this.writeError ??= err;
+        }
+      });
+    }
+    this.pending.push(`${JSON.stringify(record)}\n`);
     this.remember(key, stateOf(record), Date.parse(record.at), this.lines++);
+  }
+
+  /** Appends and writes the line now (not at the end of the turn): for a line that must be there before its picture. */
+  appendNow(record: UrlRecord): void {
+    this.append(record);
+    this.writePending();
   }
 
   /** Makes every appended line durable. */
   async flush(): Promise<void> {
+    if (this.writeError) throw this.writeError;
+    this.writePending();
     await this.fh.datasync();
+  }
+
+  private writePending(): void {
+    if (this.pending.length === 0) return;
+    const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
+    writeAllSync(this.fh.fd, Buffer.from(text));
   }
 
   /** Rewrites the journal without superseded lines when they are a quarter of it or more. */

@@ -1,17 +1,20 @@
-// One pass over the URL list. A first read classifies every line (invalid, duplicate, already done, failed and still
-// waiting, to fetch) keeping only the line numbers to fetch; a second read hands those URLs to the downloads with a
-// bounded read-ahead. Memory grows with neither the list nor the downloads beyond the compact record index.
+// One pass over the URL list. A listing of OUTPUT_DIR says which pictures are there; a first read classifies every
+// line (invalid, duplicate, already done, failed and still waiting, to fetch) keeping only the line numbers to fetch; a
+// second read hands those URLs to the downloads (or adopts a picture already there) with a bounded read-ahead. Memory
+// grows with neither the list nor the downloads beyond the compact record index and listing.
 import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from '@image-search/log';
 import { Progress } from '@image-search/log';
 import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
+import { adoptStoredFile } from './adopt.ts';
 import { type DownloadContext, downloadUrl } from './download.ts';
+import type { FileWriter } from './file-writer.ts';
 import { HostLimit } from './host-limit.ts';
 import { KeyTable, urlKey } from './key-table.ts';
-import { type RecordJournal, UrlState } from './records.ts';
-import { sidecarDir } from './store.ts';
+import { type RecordJournal, type UrlRecord, UrlState } from './records.ts';
+import { StoredFiles } from './stored-files.ts';
 import { listLines } from './url-list.ts';
 
 export interface RoundOptions {
@@ -35,6 +38,7 @@ export interface RoundState {
   log: Logger;
   journal: RecordJournal;
   dispatcher: Dispatcher;
+  writer: FileWriter;
   stop: AbortSignal;
   abort: AbortSignal;
   /** Invalid lines already reported by this process (hashes of their text), so each is reported once. */
@@ -50,6 +54,10 @@ export interface RoundSummary {
   duplicates: number;
   invalid: number;
   alreadyThere: number;
+  /** URLs recorded as done whose picture is gone from OUTPUT_DIR: fetched again. */
+  missing: number;
+  /** Pictures already in OUTPUT_DIR without a record, verified and recorded instead of fetched. */
+  adopted: number;
   /** Permanent failures still inside RETRY_FAILED_AFTER. */
   waitingRetry: number;
   toFetch: number;
@@ -89,6 +97,8 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
     duplicates: 0,
     invalid: 0,
     alreadyThere: 0,
+    missing: 0,
+    adopted: 0,
     waitingRetry: 0,
     toFetch: 0,
     new: 0,
@@ -99,6 +109,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
     stopped: false,
   };
 
+  const stored = StoredFiles.list(opts.outputDir);
   // First read: classify.
   const toFetch = new LineNumbers();
   const seen = new KeyTable();
@@ -111,8 +122,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
       if (line.kind === 'invalid') {
         summary.invalid++;
         const textKey = urlKey(line.text);
-        if (state.reportedInvalid.find(textKey) === -1) {
-          state.reportedInvalid.add(textKey);
+        if (state.reportedInvalid.addIfAbsent(textKey)) {
           newlyInvalidCount++;
           if (newlyInvalid.length < MAX_INVALID_SHOWN) {
             newlyInvalid.push({ line: lineNo, text: line.text.slice(0, 200), why: line.why });
@@ -121,15 +131,19 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
         continue;
       }
       const key = urlKey(line.url);
-      if (seen.find(key) !== -1) {
+      if (!seen.addIfAbsent(key)) {
         summary.duplicates++;
         continue;
       }
-      seen.add(key);
       summary.urls++;
       const st = journal.state(key);
-      if (st === UrlState.Done) summary.alreadyThere++;
-      else if (st === UrlState.FailedPermanent && now - journal.at(key) < opts.retryFailedAfterMs)
+      if (st === UrlState.Done) {
+        if (stored.has(key)) summary.alreadyThere++;
+        else {
+          summary.missing++;
+          toFetch.push(lineNo);
+        }
+      } else if (st === UrlState.FailedPermanent && now - journal.at(key) < opts.retryFailedAfterMs)
         summary.waitingRetry++;
       else toFetch.push(lineNo);
     }
@@ -159,14 +173,16 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
       urls: summary.urls,
       toFetch: summary.toFetch,
       alreadyThere: summary.alreadyThere,
+      missing: summary.missing,
       waitingRetry: summary.waitingRetry,
       duplicates: summary.duplicates,
       invalid: summary.invalid,
+      storedFiles: stored.size,
     },
     `round started: ${summary.toFetch} to fetch of ${summary.urls} URLs`,
   );
 
-  if (toFetch.length > 0) await fetchAll(opts, state, toFetch, summary);
+  if (toFetch.length > 0) await fetchAll(opts, state, stored, toFetch, summary);
 
   await journal.flush();
   if (await journal.compactIfWorthIt()) log.info({ records: journal.size }, 'record journal compacted');
@@ -177,6 +193,8 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
     {
       new: summary.new,
       alreadyThere: summary.alreadyThere,
+      missing: summary.missing,
+      adopted: summary.adopted,
       waitingRetry: summary.waitingRetry,
       failed: summary.failed,
       failedTotal: summary.failedTotal,
@@ -190,15 +208,23 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
       stopped: summary.stopped,
     },
     `round ${summary.stopped ? 'stopped' : 'finished'}: ${summary.new} new, ${summary.alreadyThere} already there, ` +
+      `${summary.adopted} adopted, ` +
       `${summary.failedTotal} failed, ${(summary.bytes / 2 ** 20).toFixed(1)} MiB in ${summary.seconds} s`,
   );
   return summary;
 }
 
 /** Second read: download the numbered lines, at most a window of them queued at once. */
-async function fetchAll(opts: RoundOptions, state: RoundState, lines: LineNumbers, summary: RoundSummary) {
+async function fetchAll(
+  opts: RoundOptions,
+  state: RoundState,
+  stored: StoredFiles,
+  lines: LineNumbers,
+  summary: RoundSummary,
+) {
   const { log, journal } = state;
-  await mkdir(sidecarDir(opts.outputDir), { recursive: true });
+  await mkdir(opts.outputDir, { recursive: true });
+  state.writer.start();
   const failure = new AbortController();
   const ctx: DownloadContext = {
     outputDir: opts.outputDir,
@@ -211,6 +237,8 @@ async function fetchAll(opts: RoundOptions, state: RoundState, lines: LineNumber
     maxRetryAfterMs: opts.maxRetryAfterMs ?? 60_000,
     hostLimit: new HostLimit(opts.perHostConcurrency),
     slots: pLimit(opts.maxConcurrency),
+    writer: state.writer,
+    journal,
     stop: AbortSignal.any([state.stop, failure.signal]),
     abort: AbortSignal.any([state.abort, failure.signal]),
   };
@@ -230,10 +258,28 @@ async function fetchAll(opts: RoundOptions, state: RoundState, lines: LineNumber
   let wake: (() => void) | undefined;
   let fatal: unknown;
 
-  const one = async (url: string, stem: string): Promise<void> => {
-    const record = await downloadUrl(url, stem, ctx);
+  /** A picture already there under the URL's name (never one whose record says done: those are skipped). */
+  const adopt = async (url: string, fileName: string): Promise<UrlRecord | null> => {
+    const adoption = await adoptStoredFile(opts.outputDir, fileName, url);
+    if (adoption.adopted) {
+      summary.adopted++;
+      log.debug({ url, file: fileName }, 'adopted a picture already there');
+      return adoption.record;
+    }
+    log.info({ url, file: fileName, why: adoption.why }, 'a file already there is not a picture; fetching the URL');
+    return null;
+  };
+
+  const one = async (url: string, key: ReturnType<typeof urlKey>): Promise<void> => {
+    const storedName = stored.nameOf(key);
+    const adopted = storedName === undefined ? null : await adopt(url, storedName);
+    if (adopted) {
+      journal.append(adopted);
+      progress.add();
+      return;
+    }
+    const record = await downloadUrl(url, key.stem, ctx);
     if (!record) return;
-    journal.append(record);
     if (record.status === 'done') {
       summary.new++;
       summary.bytes += record.bytes;
@@ -259,9 +305,9 @@ async function fetchAll(opts: RoundOptions, state: RoundState, lines: LineNumber
       // The list may have changed since the first read: check again what this line is.
       if (line.kind !== 'url') continue;
       const key = urlKey(line.url);
-      if (journal.state(key) === UrlState.Done) continue;
+      if (journal.state(key) === UrlState.Done && stored.has(key)) continue;
       while (running.size >= window) await new Promise<void>((resolve) => (wake = resolve));
-      const task = one(line.url, key.stem)
+      const task = one(line.url, key)
         .catch((err) => {
           fatal ??= err;
           failure.abort();

@@ -19,6 +19,9 @@ const IMAGES: Record<ImageFormat, { ext: string; mime: string }> = {
   tiff: { ext: '.tiff', mime: 'image/tiff' },
 };
 
+/** Every extension a stored picture can have. */
+export const IMAGE_EXTENSIONS: readonly string[] = Object.values(IMAGES).map((i) => i.ext);
+
 function startsWith(head: Buffer, bytes: number[], at = 0): boolean {
   if (head.length < at + bytes.length) return false;
   for (let i = 0; i < bytes.length; i++) if (head[at + i] !== bytes[i]) return false;

@@ -1,34 +1,28 @@
 // Where downloads land: `<stem><ext>` in OUTPUT_DIR, written under a dot-prefixed temporary name and renamed only when
-// complete and verified, with the embedder's sidecar (source URL) in .downloader/files/ put in place first.
-import { renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
-import { opendir, rm } from 'node:fs/promises';
+// complete and verified. The embedder learns each picture's source URL from the record journal, whose line for it is
+// written before the rename.
+import { opendirSync, renameSync, rmSync, writevSync } from 'node:fs';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /** The downloader's own state lives here; the embedder skips every path segment starting with '.'. */
 export const STATE_DIR = '.downloader';
 const TEMP_MARK = '.tmp-';
 
-export interface Sidecar {
-  url: string;
-  final_url: string;
-  content_type: string;
-  bytes: number;
-  fetched_at: string;
-}
-
 export function stateDir(outputDir: string): string {
   return path.join(outputDir, STATE_DIR);
 }
 
+/** Sidecars (source URL) of pictures stored by earlier versions, which wrote one a picture; still read by the embedder. */
 export function sidecarDir(outputDir: string): string {
   return path.join(outputDir, STATE_DIR, 'files');
 }
 
 let tempCounter = 0;
 
-/** A fresh temporary path next to where `name` will go (same folder, so the rename is atomic). */
+/** A fresh temporary path next to where `name` will go (same folder, so the rename is atomic); unique per thread. */
 export function tempPathFor(dir: string, name: string): string {
-  return path.join(dir, `.${name}${TEMP_MARK}${process.pid}-${(tempCounter++).toString(36)}`);
+  return path.join(dir, `.${name}${TEMP_MARK}${process.pid}-${threadId}-${(tempCounter++).toString(36)}`);
 }
 
 /** Writes all of `chunks` to `fd` (writev may write less than asked; it goes on from where it stopped). */
@@ -47,56 +41,36 @@ export function isTempName(name: string): boolean {
   return name.startsWith('.') && name.includes(TEMP_MARK);
 }
 
-/**
- * Puts a verified download in place: sidecar first, so the embedder never sees the picture without its URL.
- * Synchronous on purpose: a few small system calls cost less than as many thread-pool round trips per picture.
- */
-export function commitDownload(outputDir: string, tmp: string, fileName: string, sidecar: Sidecar): void {
-  writeSidecar(path.join(sidecarDir(outputDir), `${fileName}.json`), `${JSON.stringify(sidecar)}\n`);
+/** Puts a verified download in place: one rename, so the picture appears whole or not at all. */
+export function commitDownload(outputDir: string, tmp: string, fileName: string): void {
   renameSync(tmp, path.join(outputDir, fileName));
 }
 
 /**
- * A new sidecar is written straight to its name (exclusive create): nobody reads it before its picture appears, and
- * that happens only after this returns, so it is whole whenever it is read; one rename a picture less. One that is
- * already there (the picture fetched again) may be read at any time, so it is replaced atomically (temp + rename).
+ * Removes temporary files a killed run left behind (in the sidecar folder too, where earlier versions made them).
+ * Reads the folders as streams, so a folder holding a million pictures costs no more memory than an empty one, and
+ * synchronously: it runs before anything else, and takes half the time of the async iterator (~0.5 s a million).
+ * Returns how many were removed.
  */
-function writeSidecar(file: string, text: string): void {
-  try {
-    writeFileSync(file, text, { flag: 'wx' });
-    return;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  const tmp = tempPathFor(path.dirname(file), path.basename(file));
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-/**
- * Removes temporary files a killed run left behind. Reads the folders as streams, so a folder holding a million
- * pictures costs no more memory than an empty one. Returns how many were removed.
- */
-export async function removeStaleTemps(outputDir: string): Promise<number> {
+export function removeStaleTemps(outputDir: string): number {
   let removed = 0;
   for (const dir of [outputDir, stateDir(outputDir), sidecarDir(outputDir)]) {
-    let handle: Awaited<ReturnType<typeof opendir>>;
+    let handle: ReturnType<typeof opendirSync>;
     try {
-      handle = await opendir(dir, { bufferSize: 256 });
+      handle = opendirSync(dir, { bufferSize: 1024 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw err;
     }
-    for await (const entry of handle) {
-      if (entry.isFile() && isTempName(entry.name)) {
-        await rm(path.join(dir, entry.name), { force: true });
-        removed++;
+    try {
+      for (let entry = handle.readSync(); entry !== null; entry = handle.readSync()) {
+        if (entry.isFile() && isTempName(entry.name)) {
+          rmSync(path.join(dir, entry.name), { force: true });
+          removed++;
+        }
       }
+    } finally {
+      handle.closeSync();
     }
   }
   return removed;

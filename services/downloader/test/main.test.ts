@@ -188,7 +188,7 @@ describe('pnpm downloader', () => {
     const names = await readdir(out);
     expect(names.sort()).toEqual(['.downloader', `${stem(slow[0])}.jpg`].sort());
     expect(await readFile(path.join(out, `${stem(slow[0])}.jpg`))).toEqual(pictures.jpeg);
-    expect((await readdir(path.join(out, '.downloader', 'files'))).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    expect((await readdir(path.join(out, '.downloader'))).filter((n) => n.includes('.tmp-'))).toEqual([]);
     const records = (await readFile(path.join(out, '.downloader', 'records.jsonl'), 'utf8')).trim().split('\n');
     expect(records.map((l) => JSON.parse(l).url)).toEqual([slow[0]]);
   });

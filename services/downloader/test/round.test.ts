@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@image-search/log';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileWriter } from '../src/file-writer.ts';
 import { KeyTable } from '../src/key-table.ts';
 import { RecordJournal, type UrlRecord } from '../src/records.ts';
 import { type RoundOptions, type RoundSummary, runRound } from '../src/round.ts';
@@ -21,6 +22,7 @@ let dir: string;
 let out: string;
 let listFile: string;
 let dispatcher: Agent;
+let writer: FileWriter;
 let journal: RecordJournal;
 const reportedInvalid = new KeyTable();
 const logLines: string[] = [];
@@ -56,7 +58,7 @@ function options(extra: Partial<RoundOptions> = {}): RoundOptions {
 
 function round(extra: Partial<RoundOptions> = {}): Promise<RoundSummary> {
   const never = new AbortController().signal;
-  return runRound(options(extra), { log, journal, dispatcher, stop: never, abort: never, reportedInvalid });
+  return runRound(options(extra), { log, journal, dispatcher, writer, stop: never, abort: never, reportedInvalid });
 }
 
 async function latestRecords(): Promise<Map<string, UrlRecord>> {
@@ -113,6 +115,7 @@ beforeAll(async () => {
   out = path.join(dir, 'images');
   listFile = path.join(dir, 'urls.txt');
   dispatcher = new Agent({ keepAliveTimeout: 2000 });
+  writer = new FileWriter();
   journal = (await RecordJournal.open(path.join(out, '.downloader'))).journal;
   const lines = [
     '# pictures',
@@ -131,6 +134,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await journal?.close();
   await dispatcher?.close();
+  await writer?.close();
   await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -146,7 +150,7 @@ describe('a round over good and faulty URLs', () => {
   });
 
   it('leaves no temporary or partial file', async () => {
-    const all = [...(await readdir(out)), ...(await readdir(path.join(out, '.downloader', 'files')))];
+    const all = [...(await readdir(out)), ...(await readdir(path.join(out, '.downloader')))];
     expect(all.filter((n) => n.includes('.tmp-'))).toEqual([]);
     for (const [p] of BAD) {
       expect(
@@ -156,18 +160,17 @@ describe('a round over good and faulty URLs', () => {
     }
   });
 
-  it('writes a sidecar per stored file with the source URL for the embedder', async () => {
+  it('gives the embedder the source URL of each stored file in the journal, not in a file a picture', async () => {
     const name = `${stem(u('/chain/1'))}.jpg`;
-    const sidecar = JSON.parse(await readFile(path.join(out, '.downloader', 'files', `${name}.json`), 'utf8'));
-    expect(sidecar).toMatchObject({
-      url: u('/chain/1'),
-      final_url: u('/img/photo.jpg'),
-      content_type: 'image/jpeg',
-      bytes: pictures.jpeg.length,
-    });
-    expect(Number.isNaN(Date.parse(sidecar.fetched_at))).toBe(false);
-    const sidecars = await readdir(path.join(out, '.downloader', 'files'));
-    expect(sidecars).toHaveLength(GOOD.length);
+    const records = await latestRecords();
+    const record = [...records.values()].find((r) => r.file === name);
+    expect(record).toMatchObject({ url: u('/chain/1'), final_url: u('/img/photo.jpg'), content_type: 'image/jpeg' });
+    expect(Number.isNaN(Date.parse(record?.at ?? ''))).toBe(false);
+    // the embedder finds a done line by its start
+    const text = await readFile(path.join(out, '.downloader', 'records.jsonl'), 'utf8');
+    const doneLines = text.split('\n').filter((l) => /^\{"key":"[0-9a-f]{16}","status":"done",/.test(l));
+    expect(new Set(doneLines.map((l) => JSON.parse(l).file)).size).toBe(GOOD.length);
+    expect(await readdir(path.join(out, '.downloader'))).not.toContain('files');
   });
 
   it('records each bad URL with its reason, and whether it is permanent', async () => {

@@ -1,51 +1,65 @@
-// Putting a verified download in place: the sidecar before the picture, a sidecar already there replaced whole.
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+// Putting a verified download in place from the writer thread: whole or not at all, no temporary file left behind.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitDownload, sidecarDir, tempPathFor } from '../src/store.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CommitError, FileWriter } from '../src/file-writer.ts';
+import { tempPathFor } from '../src/store.ts';
 
 let out: string;
+let writer: FileWriter;
+
+beforeAll(() => {
+  writer = new FileWriter();
+});
+
+afterAll(async () => {
+  await writer.close();
+});
 
 beforeEach(async () => {
   out = await mkdtemp(path.join(os.tmpdir(), 'downloader-store-'));
-  await mkdir(sidecarDir(out), { recursive: true });
 });
 
 afterEach(async () => {
   await rm(out, { recursive: true, force: true });
 });
 
-const sidecar = (url: string) => ({
-  url,
-  final_url: url,
-  content_type: 'image/jpeg',
-  bytes: 3,
-  fetched_at: '2025-01-01T00:00:00.000Z',
-});
+/** A body as the receiver hands it over: buffers that own their memory. */
+const owned = (...parts: number[][]) => parts.map((p) => Buffer.from(new Uint8Array(p).buffer));
 
-async function stage(bytes: Buffer): Promise<string> {
-  const tmp = tempPathFor(out, 'abc');
-  await writeFile(tmp, bytes);
-  return tmp;
-}
-
-describe('commitDownload', () => {
-  it('puts the picture and its sidecar in place and leaves no temporary file', async () => {
-    commitDownload(out, await stage(Buffer.from([1, 2, 3])), 'abc.jpg', sidecar('http://a.test/1'));
-    expect(await readFile(path.join(out, 'abc.jpg'))).toEqual(Buffer.from([1, 2, 3]));
-    const json = JSON.parse(await readFile(path.join(sidecarDir(out), 'abc.jpg.json'), 'utf8'));
-    expect(json).toEqual(sidecar('http://a.test/1'));
-    expect((await readdir(out)).sort()).toEqual(['.downloader', 'abc.jpg']);
-    expect(await readdir(sidecarDir(out))).toEqual(['abc.jpg.json']);
+describe('the file writer', () => {
+  it('puts a body held in memory in place and leaves no temporary file', async () => {
+    await writer.commit({ outputDir: out, fileName: 'abc.jpg', body: owned([1, 2, 3], [4, 5]) });
+    expect(await readFile(path.join(out, 'abc.jpg'))).toEqual(Buffer.from([1, 2, 3, 4, 5]));
+    expect(await readdir(out)).toEqual(['abc.jpg']);
   });
 
-  it('replaces a sidecar and picture that are already there (the same URL fetched again)', async () => {
-    commitDownload(out, await stage(Buffer.from([1, 2, 3])), 'abc.jpg', sidecar('http://a.test/old'));
-    commitDownload(out, await stage(Buffer.from([4, 5, 6])), 'abc.jpg', sidecar('http://a.test/new'));
+  it('puts a body already spilled to its temporary file in place', async () => {
+    const tmp = tempPathFor(out, 'big');
+    await writeFile(tmp, Buffer.from([7, 8, 9]));
+    await writer.commit({ outputDir: out, fileName: 'big.png', tmp });
+    expect(await readFile(path.join(out, 'big.png'))).toEqual(Buffer.from([7, 8, 9]));
+    expect(await readdir(out)).toEqual(['big.png']);
+  });
+
+  it('replaces a picture already there (the same URL fetched again) whole', async () => {
+    await writer.commit({ outputDir: out, fileName: 'abc.jpg', body: owned([1, 2, 3]) });
+    await writer.commit({ outputDir: out, fileName: 'abc.jpg', body: owned([4, 5, 6]) });
     expect(await readFile(path.join(out, 'abc.jpg'))).toEqual(Buffer.from([4, 5, 6]));
-    const json = JSON.parse(await readFile(path.join(sidecarDir(out), 'abc.jpg.json'), 'utf8'));
-    expect(json.url).toBe('http://a.test/new');
-    expect(await readdir(sidecarDir(out))).toEqual(['abc.jpg.json']);
+    expect(await readdir(out)).toEqual(['abc.jpg']);
+  });
+
+  it('says why when it cannot, and leaves nothing behind', async () => {
+    const gone = path.join(out, 'no-such-folder');
+    const failed = writer.commit({ outputDir: gone, fileName: 'abc.jpg', body: owned([1]) });
+    await expect(failed).rejects.toBeInstanceOf(CommitError);
+    await expect(failed).rejects.toMatchObject({ code: 'ENOENT' });
+    const tmp = tempPathFor(out, 'big');
+    await writeFile(tmp, Buffer.from([7]));
+    await expect(writer.commit({ outputDir: gone, fileName: 'big.png', tmp })).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    expect(await readdir(out)).toEqual([]);
   });
 });

@@ -54,12 +54,23 @@ describe('embedder', () => {
     await write('green.png', await colourPicture('green', 1));
     await write('green-copy.png', await colourPicture('green', 1));
     await write('blue.png', await colourPicture('blue', 1));
-    await write('yellow.png', await colourPicture('yellow', 1));
+    // named as the downloader names what it stores: sha1(url)[:16] and the real extension
+    const yellow = await colourPicture('yellow', 1);
+    const yellowName = '0123456789abcdef.png';
+    await write(yellowName, yellow);
     await write('dropped/by-hand/red3.png', await colourPicture('red', 3));
     await write('broken.jpg', Buffer.concat([red1.subarray(0, 40), Buffer.alloc(50, 7)]));
     await write('notes.txt', Buffer.from('not a picture'));
     await write('.hidden.png', await colourPicture('blue', 9));
     await write('.downloader/files/red1.png.json', Buffer.from(JSON.stringify({ url: 'https://example.com/red.png' })));
+    // the downloader now gives the source URL in its record journal instead of a sidecar
+    const yellowRecord = {
+      key: '0123456789abcdef',
+      status: 'done',
+      url: 'https://example.com/yellow.png',
+      file: yellowName,
+    };
+    await write('.downloader/records.jsonl', Buffer.from(`${JSON.stringify(yellowRecord)}\n`));
     const photos = await realPhotos(2);
     for (const p of photos) await copyFile(p, path.join(images, path.basename(p)));
     const distinct = 6 + photos.length;
@@ -83,6 +94,8 @@ describe('embedder', () => {
       thumbnail: `${sha(red1)}.webp`,
     });
     expect(existsSync(path.join(dirs.thumbnails, `${sha(red1)}.webp`))).toBe(true);
+    const yellowDoc = await client.get<Record<string, unknown>>({ index: alias, id: sha(yellow) });
+    expect(yellowDoc._source).toMatchObject({ path: yellowName, source_url: 'https://example.com/yellow.png' });
     const byHand = await client.search({ index: alias, query: { term: { path: 'dropped/by-hand/red3.png' } } });
     expect(byHand.hits.hits).toHaveLength(1);
 
@@ -112,7 +125,7 @@ describe('embedder', () => {
 
     // Deleting one of two copies keeps the document (now naming the other path); deleting the only copy removes it.
     await rm(path.join(images, 'green.png'));
-    await rm(path.join(images, 'yellow.png'));
+    await rm(path.join(images, yellowName));
     const fourth = await run();
     expect(fourth).toMatchObject({ deletedPaths: 2, removed: 1, repointed: 1, embedded: 0 });
     expect(await docCount(alias)).toBe(distinct - 1);

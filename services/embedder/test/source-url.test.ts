@@ -1,0 +1,80 @@
+// The source URL of a stored picture: from the downloader's journal (read as it grows, and again after a compaction),
+// or from the sidecar pictures of earlier downloader versions have.
+import { appendFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readSourceUrl } from '../src/source-url.ts';
+
+let images: string;
+let journal: string;
+
+beforeEach(async () => {
+  images = await mkdtemp(path.join(os.tmpdir(), 'embedder-source-url-'));
+  await mkdir(path.join(images, '.downloader', 'files'), { recursive: true });
+  journal = path.join(images, '.downloader', 'records.jsonl');
+});
+
+afterEach(async () => {
+  await rm(images, { recursive: true, force: true });
+});
+
+/** A journal line as the downloader writes it (its fields in its order). */
+function line(key: string, status: 'done' | 'failed', url: string, file: string | null): string {
+  const at = '2025-01-01T00:00:00.000Z';
+  return `${JSON.stringify({ key, status, url, file, bytes: 3, content_type: 'image/jpeg', final_url: url, attempts: 1, error: null, detail: null, permanent: false, at })}\n`;
+}
+
+describe('readSourceUrl', () => {
+  it('finds a picture in the journal, and pictures recorded after the first lookup', async () => {
+    await writeFile(journal, line('00000000000000aa', 'done', 'https://a.example/1.jpg', '00000000000000aa.jpg'));
+    expect(await readSourceUrl(images, '00000000000000aa.jpg')).toBe('https://a.example/1.jpg');
+
+    await appendFile(journal, line('00000000000000bb', 'failed', 'https://b.example/404', null));
+    await appendFile(
+      journal,
+      line('00000000000000cc', 'done', 'https://c.example/ünïcode.png', '00000000000000cc.png'),
+    );
+    expect(await readSourceUrl(images, '00000000000000cc.png')).toBe('https://c.example/ünïcode.png');
+    expect(await readSourceUrl(images, '00000000000000aa.jpg')).toBe('https://a.example/1.jpg');
+  });
+
+  it('gives null for hand-dropped pictures, files in subfolders and failed URLs', async () => {
+    await writeFile(journal, line('00000000000000bb', 'failed', 'https://b.example/404', null));
+    expect(await readSourceUrl(images, 'holiday.jpg')).toBeNull();
+    expect(await readSourceUrl(images, 'sub/00000000000000bb.jpg')).toBeNull();
+    expect(await readSourceUrl(images, '00000000000000bb.jpg')).toBeNull();
+  });
+
+  it('reads the journal again after the downloader compacted it (rewritten and renamed over)', async () => {
+    const lines = [
+      line('00000000000000aa', 'failed', 'https://a.example/1.jpg', null),
+      line('00000000000000dd', 'done', 'https://d.example/x.jpg', '00000000000000dd.jpg'),
+      line('00000000000000aa', 'done', 'https://a.example/1.jpg', '00000000000000aa.jpg'),
+    ];
+    await writeFile(journal, lines.join(''));
+    expect(await readSourceUrl(images, '00000000000000aa.jpg')).toBe('https://a.example/1.jpg');
+    // compaction drops the superseded first line: every offset moves
+    const compacted = `${journal}.tmp`;
+    await writeFile(compacted, lines.slice(1).join(''));
+    await rename(compacted, journal);
+    expect(await readSourceUrl(images, '00000000000000aa.jpg')).toBe('https://a.example/1.jpg');
+    expect(await readSourceUrl(images, '00000000000000dd.jpg')).toBe('https://d.example/x.jpg');
+  });
+
+  it('does not take a line still being written', async () => {
+    const whole = line('00000000000000ee', 'done', 'https://e.example/1.jpg', '00000000000000ee.jpg');
+    await writeFile(journal, whole.slice(0, 40));
+    expect(await readSourceUrl(images, '00000000000000ee.jpg')).toBeNull();
+    await appendFile(journal, whole.slice(40));
+    expect(await readSourceUrl(images, '00000000000000ee.jpg')).toBe('https://e.example/1.jpg');
+  });
+
+  it('reads the sidecar a picture stored by an earlier downloader has', async () => {
+    await writeFile(
+      path.join(images, '.downloader', 'files', '00000000000000ff.jpg.json'),
+      JSON.stringify({ url: 'https://f.example/old.jpg' }),
+    );
+    expect(await readSourceUrl(images, '00000000000000ff.jpg')).toBe('https://f.example/old.jpg');
+  });
+});
