@@ -2,7 +2,8 @@
 // main thread about a third of its time a picture on tmpfs and far more on a disk (a create on ext4 can take
 // hundreds of µs); in the worker they overlap with receiving the next bodies. The body crosses without a copy (its
 // buffers are transferred), and the requests of one turn of the event loop cross together in one message.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '@image-search/process';
 
 export interface CommitJob {
   outputDir: string;
@@ -29,16 +30,6 @@ export class CommitError extends Error {
     super(message);
     this.name = 'CommitError';
   }
-}
-
-/**
- * Starts `entry` (a .ts module URL) in a worker. A worker inherits neither the module hooks registered in this thread
- * nor a test runner's transform, so its first step registers tsx's loader, then imports the module.
- */
-function startTsWorker(entry: URL): Worker {
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(code, { eval: true });
 }
 
 export class FileWriter {

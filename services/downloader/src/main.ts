@@ -4,10 +4,10 @@ import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger, type Logger } from '@image-search/log';
+import { acquireFolderLock, FolderLockHeldError } from '@image-search/process';
 import { Agent } from 'undici';
 import { FileWriter } from './file-writer.ts';
 import { KeyTable } from './key-table.ts';
-import { acquireLock, LockHeldError } from './lock.ts';
 import { RecordJournal } from './records.ts';
 import { runRound } from './round.ts';
 import { removeStaleTemps, stateDir } from './store.ts';
@@ -41,9 +41,14 @@ async function main(): Promise<void> {
   await mkdir(stateDir(config.OUTPUT_DIR), { recursive: true });
   let release: () => Promise<void>;
   try {
-    release = await acquireLock(stateDir(config.OUTPUT_DIR));
+    release = await acquireFolderLock(stateDir(config.OUTPUT_DIR), {
+      file: 'lock',
+      refusal: (holder, lock) =>
+        `another downloader ${holder} is already writing to ${config.OUTPUT_DIR}; if that process is not a ` +
+        `downloader, remove ${lock}`,
+    });
   } catch (err) {
-    if (!(err instanceof LockHeldError)) throw err;
+    if (!(err instanceof FolderLockHeldError)) throw err;
     log.error(err.message);
     process.exitCode = 1;
     return;

@@ -111,7 +111,7 @@ describe('pnpm downloader', () => {
     expect(stdout).toMatch(/"level":"warn".*does not exist/);
   });
 
-  it('without --once keeps polling a missing list (warning once) and downloads it when it appears', async () => {
+  it('without --once keeps polling a missing list (warning once), downloads it when it appears, and keeps a second downloader out', async () => {
     const out = path.join(dir, 'polling');
     const list = path.join(dir, 'polling.txt');
     const run = startDownloader({ URL_FILE: list, OUTPUT_DIR: out, POLL_SECONDS: '1' }, []);
@@ -138,6 +138,10 @@ describe('pnpm downloader', () => {
         () => false,
       ),
     );
+    // A second downloader on the same folder is refused while this one runs, and says who holds it.
+    const second = await startDownloader({ URL_FILE: list, OUTPUT_DIR: out }).done;
+    expect(second.code).toBe(1);
+    expect(second.stdout).toContain(`another downloader (pid ${run.child.pid}) is already writing to ${out}`);
     run.child.kill('SIGTERM');
     const { code, stdout } = await run.done;
     expect(code).toBe(0);

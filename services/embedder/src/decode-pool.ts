@@ -4,7 +4,8 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Preprocessed, PreprocessOptions, Provider } from '@image-search/clip';
-import { startTsWorker, WorkerDiedError } from './ts-worker.ts';
+import { startTsWorker } from '@image-search/process';
+import { WorkerDiedError } from './worker-died.ts';
 
 export interface DecodePool {
   size: number;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type ClipModel, preprocessOptionsFor } from '@image-search/clip';
 import type { EmbedderConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
+import { acquireFolderLock } from '@image-search/process';
 import {
   type Client,
   createClient,
@@ -16,8 +17,7 @@ import { untilAvailable } from './es-retry.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
 import { type RoundSummary, runRound } from './round.ts';
 import { StateStore } from './state.ts';
-import { acquireStateLock } from './state-lock.ts';
-import { WorkerDiedError } from './ts-worker.ts';
+import { WorkerDiedError } from './worker-died.ts';
 
 export const THUMBNAIL_MAX_SIZE = 256;
 
@@ -73,7 +73,13 @@ export function indexSpecFor(s: EmbedderSettings, model: Pick<ClipModel, 'manife
 export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promise<RoundSummary[]> {
   // Before anything else: a second embedder on the same state would corrupt it, and should learn that at once.
   await mkdir(s.stateDir, { recursive: true });
-  const releaseLock = await acquireStateLock(s.stateDir);
+  const releaseLock = await acquireFolderLock(s.stateDir, {
+    file: 'embedder.lock',
+    refusal: (holder, _lock, staleSeconds) =>
+      `another embedder ${holder} is using STATE_DIR ${s.stateDir}; give each embedder its own STATE_DIR, or stop ` +
+      `the other one (a lock left by a crashed embedder elsewhere frees itself ${staleSeconds} s after its last ` +
+      'touch; on this host at once)',
+  });
   try {
     return await embedUntilStopped(s, opts);
   } finally {

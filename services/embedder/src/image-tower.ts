@@ -3,7 +3,8 @@
 // progress while the model works, and the model would then wait for them. In a worker, the rest of the pipeline keeps
 // the next batch ready while this one is being embedded.
 import type { Device, ModelManifest, Provider } from '@image-search/clip';
-import { startTsWorker, WorkerDiedError } from './ts-worker.ts';
+import { startTsWorker } from '@image-search/process';
+import { WorkerDiedError } from './worker-died.ts';
 
 export interface ImageTower {
   manifest: ModelManifest;

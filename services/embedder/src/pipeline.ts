@@ -16,7 +16,7 @@ import { AsyncQueue, Semaphore } from './queue.ts';
 import { mimeOf, readSourceUrl } from './source-url.ts';
 import { failedRecord, indexedRecord, type StateRecord, type StateStore } from './state.ts';
 import { thumbnailName, writeThumbnail } from './thumbnails.ts';
-import { WorkerDiedError } from './ts-worker.ts';
+import { WorkerDiedError } from './worker-died.ts';
 
 export interface PipelineDeps {
   imagesDir: string;

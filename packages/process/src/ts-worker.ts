@@ -1,16 +1,11 @@
-// Worker threads that run TypeScript modules, for the image tower and the decode pool.
+// Worker threads that run TypeScript modules (the embedder's image tower and decoders, the downloader's file writer).
 import { Worker } from 'node:worker_threads';
-
-/** A worker died or refused work: not something the next round would fix, so the service stops. */
-export class WorkerDiedError extends Error {
-  override name = 'WorkerDiedError';
-}
 
 /**
  * Starts `entry` (a .ts module URL) in a worker. A worker inherits neither the module hooks registered in this thread
  * nor a test runner's transform, so its first step registers tsx's loader, then imports the module.
  */
-export function startTsWorker(entry: URL, workerData: unknown): Worker {
+export function startTsWorker(entry: URL, workerData?: unknown): Worker {
   const api = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(code, { eval: true, workerData });

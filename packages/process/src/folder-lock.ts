@@ -1,16 +1,24 @@
-// One embedder per STATE_DIR: two would append to the same journals and compact them under each other's feet.
-// The lock is a file naming its holder, touched while held, so a holder in another container (whose process cannot be
-// looked up from here) counts as gone once the file goes stale, and a holder on this host once its process is gone.
+// One process per folder it owns (the downloader's output, the embedder's state): two would rewrite the same journal
+// under each other's feet. The lock is a file naming its holder, touched while held, so a holder in another container
+// (whose process cannot be looked up from here) counts as gone once the file goes stale, and a holder on this host as
+// soon as its process is gone.
 import { rmSync } from 'node:fs';
 import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-export class StateLockHeldError extends Error {
-  override readonly name = 'StateLockHeldError';
+export class FolderLockHeldError extends Error {
+  override readonly name = 'FolderLockHeldError';
 }
 
-export interface StateLockOptions {
+export interface FolderLockOptions {
+  /** The lock file's name in the folder. */
+  file: string;
+  /**
+   * The refusal, for a person: `holder` reads "(pid 42)" or "on host embedder-2 (pid 7)", `lock` is the file's path,
+   * `staleSeconds` how long a lock left by a crash elsewhere keeps others out.
+   */
+  refusal(holder: string, lock: string, staleSeconds: number): string;
   /** How often the holder touches the lock (default 10 s). */
   heartbeatMs?: number;
   /** A lock untouched for this long is taken over (default 60 s). */
@@ -31,9 +39,9 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Takes `<stateDir>/embedder.lock`; returns the function that releases it (also released when the process exits). */
-export async function acquireStateLock(stateDir: string, opts: StateLockOptions = {}): Promise<() => Promise<void>> {
-  const file = path.join(stateDir, 'embedder.lock');
+/** Takes `<dir>/<file>`; returns the function that releases it (also released when the process exits). */
+export async function acquireFolderLock(dir: string, opts: FolderLockOptions): Promise<() => Promise<void>> {
+  const file = path.join(dir, opts.file);
   const heartbeatMs = opts.heartbeatMs ?? 10_000;
   const staleMs = opts.staleMs ?? 60_000;
   const me: Holder = { pid: process.pid, host: os.hostname() };
@@ -55,15 +63,11 @@ export async function acquireStateLock(stateDir: string, opts: StateLockOptions 
     const live = here ? holder.pid !== me.pid && holder.pid !== undefined && alive(holder.pid) : fresh;
     if (fresh && live) {
       const who = `${here ? '' : `on host ${holder.host ?? 'unknown'} `}(pid ${holder.pid ?? 'unknown'})`;
-      throw new StateLockHeldError(
-        `another embedder ${who} is using STATE_DIR ${stateDir}; give each embedder its own STATE_DIR, or stop the ` +
-          `other one (a lock left by a crashed embedder elsewhere frees itself ${Math.round(staleMs / 1000)} s after ` +
-          `its last touch; on this host at once)`,
-      );
+      throw new FolderLockHeldError(opts.refusal(who, file, Math.round(staleMs / 1000)));
     }
     await rm(file, { force: true });
   }
-  throw new StateLockHeldError(`could not take the lock ${file}: other processes keep taking it`);
+  throw new FolderLockHeldError(`could not take the lock ${file}: other processes keep taking it`);
 }
 
 function held(file: string, heartbeatMs: number): () => Promise<void> {
@@ -72,7 +76,7 @@ function held(file: string, heartbeatMs: number): () => Promise<void> {
     utimes(file, now, now).catch(() => undefined); // a missed touch only brings staleness closer
   }, heartbeatMs);
   touch.unref();
-  // SIGTERM ends the embedder with process.exit, which skips finally blocks but not this.
+  // A service that ends with process.exit (on SIGTERM) skips finally blocks, but not this.
   const onExit = () => rmSync(file, { force: true });
   process.once('exit', onExit);
   return async () => {
