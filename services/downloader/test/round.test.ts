@@ -9,9 +9,10 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileWriter } from '../src/file-writer.ts';
 import { KeyTable } from '../src/key-table.ts';
-import { RecordJournal, type UrlRecord } from '../src/records.ts';
+import { RecordJournal } from '../src/records.ts';
 import { type RoundOptions, type RoundSummary, runRound } from '../src/round.ts';
 import { type FaultServer, faultRoutes, makePictures, type Pictures, startServer } from './fault-server.ts';
+import { latestRecords } from './journal-file.ts';
 
 const MAX_BYTES = 64 * 1024;
 const stem = (url: string) => createHash('sha1').update(url).digest('hex').slice(0, 16);
@@ -59,16 +60,6 @@ function options(extra: Partial<RoundOptions> = {}): RoundOptions {
 function round(extra: Partial<RoundOptions> = {}): Promise<RoundSummary> {
   const never = new AbortController().signal;
   return runRound(options(extra), { log, journal, dispatcher, writer, stop: never, abort: never, reportedInvalid });
-}
-
-async function latestRecords(): Promise<Map<string, UrlRecord>> {
-  const text = await readFile(path.join(out, '.downloader', 'records.jsonl'), 'utf8');
-  const byUrl = new Map<string, UrlRecord>();
-  for (const line of text.split('\n').filter(Boolean)) {
-    const r = JSON.parse(line) as UrlRecord;
-    byUrl.set(r.url, r);
-  }
-  return byUrl;
 }
 
 const GOOD: Array<[string, keyof Pictures, string]> = [
@@ -162,7 +153,7 @@ describe('a round over good and faulty URLs', () => {
 
   it('gives the embedder the source URL of each stored file in the journal, not in a file a picture', async () => {
     const name = `${stem(u('/chain/1'))}.jpg`;
-    const records = await latestRecords();
+    const records = await latestRecords(out);
     const record = [...records.values()].find((r) => r.file === name);
     expect(record).toMatchObject({ url: u('/chain/1'), final_url: u('/img/photo.jpg'), content_type: 'image/jpeg' });
     expect(Number.isNaN(Date.parse(record?.at ?? ''))).toBe(false);
@@ -174,7 +165,7 @@ describe('a round over good and faulty URLs', () => {
   });
 
   it('records each bad URL with its reason, and whether it is permanent', async () => {
-    const records = await latestRecords();
+    const records = await latestRecords(out);
     for (const [p, reason, permanent] of BAD) {
       const r = records.get(u(p));
       expect(r, p).toMatchObject({ status: 'failed', error: reason, permanent, file: null });
@@ -185,7 +176,7 @@ describe('a round over good and faulty URLs', () => {
   });
 
   it('records each good URL with file, bytes, real type, final URL and attempts', async () => {
-    const records = await latestRecords();
+    const records = await latestRecords(out);
     expect(records.get(u('/flaky'))).toMatchObject({ status: 'done', attempts: 2, content_type: 'image/jpeg' });
     expect(records.get(u('/img/graphic'))).toMatchObject({
       status: 'done',

@@ -10,9 +10,10 @@ import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileWriter } from '../src/file-writer.ts';
 import { KeyTable } from '../src/key-table.ts';
-import { RecordJournal, type UrlRecord } from '../src/records.ts';
+import { RecordJournal } from '../src/records.ts';
 import { type RoundSummary, runRound } from '../src/round.ts';
 import { type FaultServer, faultRoutes, makePictures, type Pictures, startServer } from './fault-server.ts';
+import { latestRecords } from './journal-file.ts';
 
 const MAX_BYTES = 64 * 1024;
 const stem = (url: string) => createHash('sha1').update(url).digest('hex').slice(0, 16);
@@ -80,16 +81,6 @@ function round(paths: string[]): Promise<RoundSummary> {
   );
 }
 
-async function latestRecords(): Promise<Map<string, UrlRecord>> {
-  const text = await readFile(path.join(out, '.downloader', 'records.jsonl'), 'utf8');
-  const byUrl = new Map<string, UrlRecord>();
-  for (const line of text.split('\n').filter(Boolean)) {
-    const r = JSON.parse(line) as UrlRecord;
-    byUrl.set(r.url, r);
-  }
-  return byUrl;
-}
-
 describe('a picture recorded as done but gone from OUTPUT_DIR', () => {
   it('is fetched again in the next round, and only it', async () => {
     const paths = ['/img/photo.jpg', '/img/graphic', '/img/pic.webp'];
@@ -104,7 +95,7 @@ describe('a picture recorded as done but gone from OUTPUT_DIR', () => {
     expect(server.count('/img/photo.jpg')).toBe(0);
     expect(server.count('/img/pic.webp')).toBe(0);
     expect(await readFile(path.join(out, gone))).toEqual(pictures.png);
-    expect((await latestRecords()).get(u('/img/graphic'))).toMatchObject({ status: 'done', file: gone });
+    expect((await latestRecords(out)).get(u('/img/graphic'))).toMatchObject({ status: 'done', file: gone });
 
     server.resetCounts();
     expect(await round(paths)).toMatchObject({ new: 0, missing: 0, alreadyThere: 3 });
@@ -126,7 +117,7 @@ describe('pictures the original downloader left (sha1(url)[:16].jpg, no record)'
     expect(server.count('/img/graphic')).toBe(0);
     expect(server.count('/img/photo.jpg')).toBe(0);
     expect(server.count('/img/pic.webp')).toBe(1);
-    const records = await latestRecords();
+    const records = await latestRecords(out);
     expect(records.get(u('/img/graphic'))).toMatchObject({
       status: 'done',
       file: legacyPng,
@@ -163,6 +154,9 @@ describe('pictures the original downloader left (sha1(url)[:16].jpg, no record)'
 
     expect(await round(['/img/pic.webp'])).toMatchObject({ adopted: 1, new: 0 });
     expect(server.count('/img/pic.webp')).toBe(0);
-    expect((await latestRecords()).get(u('/img/pic.webp'))).toMatchObject({ file: name, content_type: 'image/webp' });
+    expect((await latestRecords(out)).get(u('/img/pic.webp'))).toMatchObject({
+      file: name,
+      content_type: 'image/webp',
+    });
   });
 });
