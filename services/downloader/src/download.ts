@@ -4,16 +4,16 @@
 // waiting for the disk stay bounded by MAX_CONCURRENCY.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LimitFunction } from 'p-limit';
-import type { Dispatcher } from 'undici';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { AbortedError, type Attempt, fetchImageOnce } from './fetch-image.ts';
 import type { FileWriter } from './file-writer.ts';
 import type { HostLimit } from './host-limit.ts';
+import type { ImageDispatcher } from './receive-image.ts';
 import type { RecordJournal, UrlRecord } from './records.ts';
 
 export interface DownloadContext {
   outputDir: string;
-  dispatcher: Dispatcher;
+  dispatcher: ImageDispatcher;
   userAgent: string;
   timeoutMs: number;
   maxBytes: number;

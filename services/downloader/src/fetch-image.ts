@@ -44,7 +44,20 @@ const NETWORK_CODES: Record<string, string> = {
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'truncated',
   ENOTFOUND: 'dns',
   EAI_AGAIN: 'dns',
+  /** A response that is not valid HTTP/1.1 (http1.ts). */
+  ERR_BAD_RESPONSE: 'bad_response',
 };
+
+/** Certificate problems: trying again within the round will not help, so they wait RETRY_FAILED_AFTER. */
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** Errors that are our machine's, not the URL's: they stop the round instead of being recorded against a URL. */
 const LOCAL_CODES = new Set(['ENOSPC', 'EACCES', 'EROFS', 'EDQUOT', 'EMFILE', 'ENFILE', 'EPERM']);
@@ -55,6 +68,7 @@ function classify(err: unknown, finalUrl: string): Failure {
   const code = e.code ?? e.cause?.code ?? '';
   if (LOCAL_CODES.has(code)) throw err;
   const message = e.cause?.message ? `${e.message}: ${e.cause.message}` : (e.message ?? String(err));
+  if (TLS_CODES.has(code)) return fail('tls', `${code}: ${message}`, false, finalUrl);
   const reason = NETWORK_CODES[code];
   if (reason) return fail(reason, message, true, finalUrl);
   if (

@@ -5,8 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger, type Logger } from '@image-search/log';
 import { acquireFolderLock, FolderLockHeldError } from '@image-search/process';
-import { Agent } from 'undici';
+import { EnvHttpProxyAgent } from 'undici';
 import { FileWriter } from './file-writer.ts';
+import { Http1Pool } from './http1.ts';
 import { KeyTable } from './key-table.ts';
 import { RecordJournal } from './records.ts';
 import { runRound } from './round.ts';
@@ -28,6 +29,17 @@ function onShutdown(log: Logger, stop: AbortController, abort: AbortController):
   };
   process.on('SIGTERM', handle);
   process.on('SIGINT', handle);
+}
+
+/** The proxy settings undici's EnvHttpProxyAgent will follow, for the log (credentials hidden); undefined when none. */
+function proxyFromEnv(): string | undefined {
+  const env = process.env;
+  const settings = [
+    ['HTTP_PROXY', env.http_proxy ?? env.HTTP_PROXY],
+    ['HTTPS_PROXY', env.https_proxy ?? env.HTTPS_PROXY],
+  ].filter((s): s is [string, string] => Boolean(s[1]));
+  if (settings.length === 0) return undefined;
+  return settings.map(([name, value]) => `${name}=${value.replace(/\/\/[^@/]*@/, '//***@')}`).join(' ');
 }
 
 async function main(): Promise<void> {
@@ -53,14 +65,16 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  // As many connections per origin as downloads may run for its host: a download that starts in the tick another
-  // ends waits for that connection to be free instead of opening one more (twice the connections without this).
   const writer = new FileWriter();
-  const dispatcher = new Agent({
-    connections: config.PER_HOST_CONCURRENCY,
-    keepAliveTimeout: 10_000,
-    connect: { timeout: config.REQUEST_TIMEOUT_SECONDS * 1000 },
-  });
+  const proxy = proxyFromEnv();
+  // Through a proxy (HTTP_PROXY / HTTPS_PROXY, minus NO_PROXY), undici does the tunnelling; otherwise the lean client.
+  const dispatcher = proxy
+    ? new EnvHttpProxyAgent({
+        connections: config.PER_HOST_CONCURRENCY,
+        keepAliveTimeout: 10_000,
+        connect: { timeout: config.REQUEST_TIMEOUT_SECONDS * 1000 },
+      })
+    : new Http1Pool({ keepAliveMs: 10_000, connectTimeoutMs: config.REQUEST_TIMEOUT_SECONDS * 1000 });
   try {
     const staleTemps = removeStaleTemps(config.OUTPUT_DIR);
     const { journal, unreadable } = await RecordJournal.open(stateDir(config.OUTPUT_DIR));
@@ -73,6 +87,7 @@ async function main(): Promise<void> {
         staleTempsRemoved: staleTemps,
         maxConcurrency: config.MAX_CONCURRENCY,
         perHostConcurrency: config.PER_HOST_CONCURRENCY,
+        ...(proxy ? { proxy } : {}),
         once,
       },
       'downloader started',

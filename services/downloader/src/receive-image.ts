@@ -13,8 +13,11 @@ import { tempPathFor, writeChunksSync } from './store.ts';
 
 export type ImageSniff = Extract<Sniffed, { kind: 'image' }>;
 
+/** What sends the request: the lean client of http1.ts, or an undici Agent (through a proxy). */
+export type ImageDispatcher = Pick<Dispatcher, 'dispatch'>;
+
 export interface ReceiveOptions {
-  dispatcher: Dispatcher;
+  dispatcher: ImageDispatcher;
   userAgent: string;
   timeoutMs: number;
   maxBytes: number;
@@ -235,11 +238,15 @@ class ImageReceiver implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * The body as buffers that own their memory, so they can be transferred to the writer thread without a copy. A
-   * socket read that held only body bytes is its own ArrayBuffer, about half the bytes of a picture: those are kept as
-   * they are (undici is done with them once the body has ended); runs of other chunks are copied into one buffer.
+   * The body as buffers that own their memory, so they can be transferred to the writer thread without a copy. The lean
+   * client reads a body of known size into one buffer of that size, handed on in consecutive views: that buffer goes
+   * as it is. From undici, a socket read that held only body bytes is its own ArrayBuffer, about half the bytes of a
+   * picture: those are kept as they are (undici is done with them once the body has ended); runs of other chunks are
+   * copied into one buffer.
    */
   private ownedBody(): Buffer[] {
+    const whole = wholeBuffer(this.held, this.bytes);
+    if (whole) return [whole];
     const parts: Buffer[] = [];
     let loose: Buffer[] = [];
     let looseBytes = 0;
@@ -304,6 +311,19 @@ class ImageReceiver implements Dispatcher.DispatchHandler {
     }
     this.done(outcome);
   }
+}
+
+/** The chunks as one buffer when they are consecutive views that cover one ArrayBuffer exactly; else undefined. */
+function wholeBuffer(chunks: Buffer[], bytes: number): Buffer | undefined {
+  if (chunks.length === 0) return undefined;
+  const memory = chunks[0].buffer;
+  if (memory.byteLength !== bytes) return undefined;
+  let at = 0;
+  for (const chunk of chunks) {
+    if (chunk.buffer !== memory || chunk.byteOffset !== at) return undefined;
+    at += chunk.length;
+  }
+  return Buffer.from(memory, 0, bytes);
 }
 
 /** Sends one GET for `url` and receives its response. Never rejects: every outcome, failures included, is a value. */

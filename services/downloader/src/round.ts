@@ -7,12 +7,12 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from '@image-search/log';
 import { Progress } from '@image-search/log';
 import pLimit from 'p-limit';
-import type { Dispatcher } from 'undici';
 import { adoptStoredFile } from './adopt.ts';
 import { type DownloadContext, downloadUrl } from './download.ts';
 import type { FileWriter } from './file-writer.ts';
 import { HostLimit } from './host-limit.ts';
 import { KeyTable, urlKey } from './key-table.ts';
+import type { ImageDispatcher } from './receive-image.ts';
 import { type RecordJournal, type UrlRecord, UrlState } from './records.ts';
 import { StoredFiles } from './stored-files.ts';
 import { listLines } from './url-list.ts';
@@ -37,7 +37,7 @@ export interface RoundOptions {
 export interface RoundState {
   log: Logger;
   journal: RecordJournal;
-  dispatcher: Dispatcher;
+  dispatcher: ImageDispatcher;
   writer: FileWriter;
   stop: AbortSignal;
   abort: AbortSignal;

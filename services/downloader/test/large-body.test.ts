@@ -8,9 +8,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { createLogger } from '@image-search/log';
-import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileWriter } from '../src/file-writer.ts';
+import { Http1Pool } from '../src/http1.ts';
 import { KeyTable } from '../src/key-table.ts';
 import { RecordJournal } from '../src/records.ts';
 import { runRound } from '../src/round.ts';
@@ -39,7 +39,7 @@ function inPieces(res: http.ServerResponse, body: Buffer, headers: http.Outgoing
 }
 
 let server: FaultServer;
-let dispatcher: Agent;
+let dispatcher: Http1Pool;
 let writer: FileWriter;
 let dir: string;
 
@@ -50,13 +50,13 @@ beforeAll(async () => {
     '/gzip': (_q, res) => inPieces(res, zlib.gzipSync(bodies['/gzip']), { 'content-encoding': 'gzip' }),
     '/spilled': (_q, res) => inPieces(res, bodies['/spilled'], { 'content-length': bodies['/spilled'].length }),
   });
-  dispatcher = new Agent({ keepAliveTimeout: 2000 });
+  dispatcher = new Http1Pool({ keepAliveMs: 2000, connectTimeoutMs: 1000 });
   writer = new FileWriter();
   dir = await mkdtemp(path.join(os.tmpdir(), 'downloader-large-'));
 });
 
 afterAll(async () => {
-  await dispatcher?.close();
+  await dispatcher?.destroy();
   await writer?.close();
   await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });

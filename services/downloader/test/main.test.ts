@@ -2,7 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import type http from 'node:http';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,5 +196,48 @@ describe('pnpm downloader', () => {
     expect((await readdir(path.join(out, '.downloader'))).filter((n) => n.includes('.tmp-'))).toEqual([]);
     const records = (await readFile(path.join(out, '.downloader', 'records.jsonl'), 'utf8')).trim().split('\n');
     expect(records.map((l) => JSON.parse(l).url)).toEqual([slow[0]]);
+  });
+
+  it('goes through the proxy HTTP_PROXY names (with undici), and says so', async () => {
+    // a forward proxy: CONNECT tunnels and absolute-form requests, each one counted
+    let proxied = 0;
+    const proxy = http.createServer((req, res) => {
+      proxied++;
+      const target = new URL(req.url ?? '');
+      const upstream = http.get(target, { headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+    });
+    proxy.on('connect', (req, client, head) => {
+      proxied++;
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const proxyUrl = `http://user:secret@127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+      const out = path.join(dir, 'proxied');
+      const list = path.join(dir, 'proxied.txt');
+      await writeFile(list, `${server.base}/b.png\n`);
+      const { code, stdout } = await startDownloader({ URL_FILE: list, OUTPUT_DIR: out, HTTP_PROXY: proxyUrl }).done;
+      expect(code).toBe(0);
+      expect(await readFile(path.join(out, `${stem(`${server.base}/b.png`)}.png`))).toEqual(pictures.png);
+      expect(proxied).toBeGreaterThan(0);
+      const started = JSON.parse(stdout.split('\n').find((l) => l.includes('downloader started')) ?? '{}');
+      expect(started.proxy).toBe(`HTTP_PROXY=http://***@127.0.0.1:${(proxy.address() as net.AddressInfo).port}`);
+      expect(stdout).not.toContain('secret');
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

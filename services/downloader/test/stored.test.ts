@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '@image-search/log';
-import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileWriter } from '../src/file-writer.ts';
+import { Http1Pool } from '../src/http1.ts';
 import { KeyTable } from '../src/key-table.ts';
 import { RecordJournal } from '../src/records.ts';
 import { type RoundSummary, runRound } from '../src/round.ts';
@@ -20,7 +20,7 @@ const stem = (url: string) => createHash('sha1').update(url).digest('hex').slice
 
 let server: FaultServer;
 let pictures: Pictures;
-let dispatcher: Agent;
+let dispatcher: Http1Pool;
 let writer: FileWriter;
 let dir: string;
 let out: string;
@@ -36,12 +36,12 @@ const u = (p: string) => `${server.base}${p}`;
 beforeAll(async () => {
   pictures = await makePictures();
   server = await startServer(faultRoutes(pictures, { maxBytes: MAX_BYTES }));
-  dispatcher = new Agent({ keepAliveTimeout: 2000 });
+  dispatcher = new Http1Pool({ keepAliveMs: 2000, connectTimeoutMs: 1000 });
   writer = new FileWriter();
 });
 
 afterAll(async () => {
-  await dispatcher?.close();
+  await dispatcher?.destroy();
   await writer?.close();
   await server?.close();
 });

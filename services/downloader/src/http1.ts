@@ -1,0 +1,706 @@
+// A lean HTTP/1.1 client for the download loop, with the dispatch interface of undici (the same handler serves both).
+// undici costs ~0.1 ms of CPU a picture on loopback (its parser copies every byte into WebAssembly memory, each
+// socket read is a fresh 64 KB buffer, and the request passes through several layers); this client lets the socket
+// read a body with a Content-Length straight into one buffer of that size, which then goes to the file writer thread
+// as it is. What it does, and no more: GET over keep-alive connections (plain or TLS, ALPN http/1.1), responses framed
+// by Content-Length, chunked coding or the end of the connection, 1xx responses skipped, idle timeouts, a stale
+// kept-alive connection retried once on a fresh one, pause/resume for a slow consumer, abort at any point. Anything
+// fancier (proxies) goes through undici itself (main.ts).
+import type { IncomingHttpHeaders } from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Dispatcher } from 'undici';
+
+export interface Http1PoolOptions {
+  /** Connecting may take this long. */
+  connectTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this (or sooner when the server's Keep-Alive header says so). */
+  keepAliveMs: number;
+  /** Bodies with a Content-Length up to this are read into one buffer of their size; larger ones in 64 KB pieces. */
+  exactBodyMax?: number;
+  /** Extra TLS options (a private CA in tests). */
+  tls?: tls.ConnectionOptions;
+}
+
+/** An error of the exchange, with a code the downloader classifies like the socket's own (ECONNRESET, ETIMEDOUT …). */
+export class HttpError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** Response headers larger than this are refused (undici and Node allow 16 KB by default). */
+const MAX_HEADER_BYTES = 64 * 1024;
+const FIRST_READ_BYTES = 16 * 1024;
+const SLAB_BYTES = 64 * 1024;
+/** A slab with less room than this left is not read into again. */
+const SLAB_MIN_READ = 8 * 1024;
+const MAX_CHUNK_LINE = 4096;
+const UNSAFE_HEADER = /[\r\n\0]/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+
+interface Origin {
+  key: string;
+  secure: boolean;
+  /** For connect: an IPv6 literal without its brackets. */
+  hostname: string;
+  port: number;
+  /** The Host header: host and port as in the URL. */
+  hostHeader: string;
+  idle: Connection[];
+}
+
+/** The controller of one exchange (undici's DispatchController). */
+class Exchange implements Dispatcher.DispatchController {
+  aborted = false;
+  paused = false;
+  reason: Error | null = null;
+  conn: Connection | undefined;
+  /** Retried once on a fresh connection after a kept-alive one closed before answering. */
+  retried = false;
+  /** The response has ended or failed: no more handler calls. */
+  over = false;
+
+  constructor(
+    readonly pool: Http1Pool,
+    readonly origin: Origin,
+    readonly request: string,
+    readonly handler: Dispatcher.DispatchHandler,
+    readonly headersTimeoutMs: number,
+    readonly bodyTimeoutMs: number,
+  ) {}
+
+  abort(reason: Error): void {
+    if (this.aborted || this.over) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.conn?.destroyFor(this);
+    this.fail(reason);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.conn?.socket.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.conn?.socket.resume();
+  }
+
+  fail(error: Error): void {
+    if (this.over) return;
+    this.over = true;
+    this.conn = undefined;
+    this.handler.onResponseError?.(this, error);
+  }
+}
+
+enum State {
+  Idle,
+  Head,
+  /** Body framed by Content-Length. */
+  Length,
+  Chunked,
+  /** Body ends when the server closes the connection. */
+  UntilClose,
+  Dead,
+}
+
+enum ChunkState {
+  Size,
+  Data,
+  DataEnd,
+  Trailer,
+}
+
+class Connection {
+  readonly socket: net.Socket;
+  private state = State.Idle;
+  private exchange: Exchange | undefined;
+  /** Responses this connection has finished: a closed connection that had answered before is worth one retry. */
+  private served = 0;
+  private head = Buffer.allocUnsafe(FIRST_READ_BYTES);
+  private headLength = 0;
+  /** Where the body lands when its size is known and small: one buffer, read into directly. */
+  private body: Buffer | undefined;
+  private bodyAt = 0;
+  /** Otherwise reads go to slabs, each used for several reads and never reused after (the handler keeps views). */
+  private slab: Buffer | undefined;
+  private slabAt = 0;
+  /** Bytes of a Content-Length body still to come. */
+  private remaining = 0;
+  private keepAlive = false;
+  private idleMs: number;
+  private chunk = ChunkState.Size;
+  private chunkLeft = 0;
+  private line = '';
+
+  constructor(
+    readonly origin: Origin,
+    private readonly pool: Http1Pool,
+    opts: Http1PoolOptions,
+  ) {
+    this.idleMs = opts.keepAliveMs;
+    const onread = { buffer: () => this.readBuffer(), callback: (n: number) => this.received(n) };
+    const common = { host: origin.hostname, port: origin.port, onread, noDelay: true };
+    this.socket = origin.secure
+      ? tls.connect({
+          ...common,
+          servername: net.isIP(origin.hostname) === 0 ? origin.hostname : undefined,
+          ALPNProtocols: ['http/1.1'],
+          ...opts.tls,
+        })
+      : net.connect(common);
+    this.socket.setKeepAlive(true, 60_000);
+    this.socket.on('error', (err) => this.lost(err));
+    this.socket.on('end', () => this.ended());
+    this.socket.on('close', () => this.lost(new HttpError('ECONNRESET', 'the connection closed')));
+    this.socket.on('timeout', () => this.timedOut());
+    this.socket.once('connect', () => {
+      if (this.exchange && this.state === State.Head) this.socket.setTimeout(this.exchange.headersTimeoutMs);
+    });
+  }
+
+  /** Sends the exchange's request; the connection is idle or new. */
+  send(exchange: Exchange): void {
+    this.exchange = exchange;
+    exchange.conn = this;
+    this.state = State.Head;
+    this.headLength = 0;
+    this.socket.ref();
+    this.socket.setTimeout(
+      this.socket.connecting
+        ? Math.min(this.pool.connectTimeoutMs, exchange.headersTimeoutMs)
+        : exchange.headersTimeoutMs,
+    );
+    this.socket.write(exchange.request, 'latin1');
+    if (exchange.paused) this.socket.pause();
+  }
+
+  /** The exchange was aborted: the connection cannot be reused (the rest of the response is still coming). */
+  destroyFor(exchange: Exchange): void {
+    if (this.exchange !== exchange) return;
+    this.exchange = undefined;
+    this.kill();
+  }
+
+  /** Closes the connection; an exchange still on it fails with `err`. */
+  close(err: Error): void {
+    const exchange = this.exchange;
+    this.exchange = undefined;
+    this.kill();
+    exchange?.fail(err);
+  }
+
+  kill(): void {
+    this.state = State.Dead;
+    this.body = undefined;
+    this.slab = undefined;
+    this.pool.forget(this);
+    this.socket.destroy();
+  }
+
+  private readBuffer(): Buffer {
+    switch (this.state) {
+      case State.Length:
+        if (this.body) return this.body.subarray(this.bodyAt);
+        return this.slabRoom(this.remaining);
+      case State.Chunked:
+      case State.UntilClose:
+        return this.slabRoom(SLAB_BYTES);
+      default:
+        if (this.headLength === this.head.length) {
+          const bigger = Buffer.allocUnsafe(Math.min(this.head.length * 2, MAX_HEADER_BYTES + FIRST_READ_BYTES));
+          this.head.copy(bigger, 0, 0, this.headLength);
+          this.head = bigger;
+        }
+        return this.head.subarray(this.headLength);
+    }
+  }
+
+  private slabRoom(want: number): Buffer {
+    if (!this.slab || this.slab.length - this.slabAt < SLAB_MIN_READ) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.slabAt = 0;
+    }
+    return this.slab.subarray(this.slabAt, this.slabAt + Math.min(want, this.slab.length - this.slabAt));
+  }
+
+  /** `n` bytes were read into the buffer readBuffer() gave. Returns false to stop reading (a paused exchange). */
+  private received(n: number): boolean {
+    switch (this.state) {
+      case State.Head:
+        this.headLength += n;
+        this.parseHead();
+        break;
+      case State.Length:
+        if (this.body) {
+          const view = this.body.subarray(this.bodyAt, this.bodyAt + n);
+          this.bodyAt += n;
+          this.remaining -= n;
+          if (this.deliver(view) && this.remaining === 0) this.finish();
+        } else {
+          const view = this.takeSlab(n);
+          this.remaining -= n;
+          if (this.deliver(view) && this.remaining === 0) this.finish();
+        }
+        break;
+      case State.Chunked:
+        this.chunked(this.takeSlab(n));
+        break;
+      case State.UntilClose:
+        this.deliver(this.takeSlab(n));
+        break;
+      case State.Idle:
+        // bytes nobody asked for: this connection cannot be trusted with another request
+        this.kill();
+        return false;
+      default:
+        return false;
+    }
+    return !(this.exchange?.paused ?? false);
+  }
+
+  private takeSlab(n: number): Buffer {
+    const slab = this.slab as Buffer;
+    const view = slab.subarray(this.slabAt, this.slabAt + n);
+    this.slabAt += n;
+    return view;
+  }
+
+  /** Hands a piece of body to the handler; false when the exchange ended meanwhile (aborted by the handler). */
+  private deliver(chunk: Buffer): boolean {
+    const exchange = this.exchange;
+    if (!exchange || exchange.over) return false;
+    if (chunk.length > 0) exchange.handler.onResponseData?.(exchange, chunk);
+    return this.exchange === exchange && !exchange.over;
+  }
+
+  private parseHead(): void {
+    for (;;) {
+      const head = this.head;
+      const end = headEnd(head, this.headLength);
+      if (!end ? this.headLength > MAX_HEADER_BYTES : end.at > MAX_HEADER_BYTES) {
+        this.failExchange(new HttpError('ERR_BAD_RESPONSE', `response headers larger than ${MAX_HEADER_BYTES} bytes`));
+        return;
+      }
+      if (!end) return;
+      const exchange = this.exchange as Exchange;
+      let parsed: ParsedHead;
+      try {
+        parsed = parseHead(head.toString('latin1', 0, end.at));
+      } catch (err) {
+        this.failExchange(err as Error);
+        return;
+      }
+      const leftover = head.subarray(end.at + end.length, this.headLength);
+      const { status, headers } = parsed;
+      if (status >= 100 && status < 200) {
+        if (status === 101) {
+          this.failExchange(new HttpError('ERR_BAD_RESPONSE', 'the server switched protocols (101) on a GET'));
+          return;
+        }
+        // informational (100 Continue, 103 Early Hints): the real response follows
+        this.headLength = leftover.copy(head, 0);
+        continue;
+      }
+      let framing: State;
+      let length = 0;
+      try {
+        ({ framing, length } = bodyFraming(status, headers));
+      } catch (err) {
+        this.failExchange(err as Error);
+        return;
+      }
+      const connection = header(headers, 'connection')?.toLowerCase() ?? '';
+      this.keepAlive = parsed.minor === 1 && !connection.includes('close') && framing !== State.UntilClose;
+      this.idleMs = keepAliveFor(header(headers, 'keep-alive'), this.pool.keepAliveMs);
+      this.headLength = 0;
+      this.socket.setTimeout(exchange.bodyTimeoutMs);
+      exchange.handler.onResponseStart?.(exchange, status, headers, parsed.message);
+      if (exchange.over || this.exchange !== exchange) return;
+      this.startBody(framing, length, leftover);
+      return;
+    }
+  }
+
+  private startBody(framing: State, length: number, leftover: Buffer): void {
+    this.state = framing;
+    if (framing === State.Length) {
+      if (length === 0) {
+        if (leftover.length > 0) this.keepAlive = false;
+        this.finish();
+        return;
+      }
+      this.remaining = length;
+      const take = Math.min(leftover.length, length);
+      if (leftover.length > length) this.keepAlive = false;
+      let view: Buffer;
+      if (length <= this.pool.exactBodyMax) {
+        this.body = Buffer.allocUnsafeSlow(length);
+        leftover.copy(this.body, 0, 0, take);
+        this.bodyAt = take;
+        view = this.body.subarray(0, take);
+      } else {
+        this.slabRoom(take);
+        view = this.copyToSlab(leftover.subarray(0, take));
+      }
+      this.remaining -= take;
+      if (this.deliver(view) && this.remaining === 0) this.finish();
+      return;
+    }
+    if (leftover.length === 0) return;
+    const view = this.copyToSlab(leftover);
+    if (framing === State.Chunked) this.chunked(view);
+    else this.deliver(view);
+  }
+
+  private copyToSlab(bytes: Buffer): Buffer {
+    if (!this.slab || this.slab.length - this.slabAt < bytes.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes.length));
+      this.slabAt = 0;
+    }
+    bytes.copy(this.slab, this.slabAt);
+    return this.takeSlab(bytes.length);
+  }
+
+  /** Undoes the chunked coding of `data` (RFC 9112 §7.1); chunk extensions and trailers are read and dropped. */
+  private chunked(data: Buffer): void {
+    let i = 0;
+    while (i < data.length) {
+      switch (this.chunk) {
+        case ChunkState.Size:
+        case ChunkState.Trailer: {
+          const nl = data.indexOf(10, i);
+          const stop = nl < 0 ? data.length : nl;
+          this.line += data.toString('latin1', i, stop);
+          i = stop;
+          if (this.line.length > MAX_CHUNK_LINE) {
+            this.failExchange(new HttpError('ERR_BAD_RESPONSE', 'a chunk size or trailer line is too long'));
+            return;
+          }
+          if (nl < 0) return;
+          i++;
+          const line = this.line.endsWith('\r') ? this.line.slice(0, -1) : this.line;
+          this.line = '';
+          if (this.chunk === ChunkState.Trailer) {
+            if (line !== '') continue;
+            if (i < data.length) this.keepAlive = false;
+            this.finish();
+            return;
+          }
+          const hex = line.split(';', 1)[0].trim();
+          const size = /^[0-9a-fA-F]{1,12}$/.test(hex) ? Number.parseInt(hex, 16) : Number.NaN;
+          if (Number.isNaN(size)) {
+            this.failExchange(new HttpError('ERR_BAD_RESPONSE', `bad chunk size line "${line.slice(0, 40)}"`));
+            return;
+          }
+          if (size === 0) this.chunk = ChunkState.Trailer;
+          else {
+            this.chunk = ChunkState.Data;
+            this.chunkLeft = size;
+          }
+          break;
+        }
+        case ChunkState.Data: {
+          const take = Math.min(this.chunkLeft, data.length - i);
+          const view = data.subarray(i, i + take);
+          i += take;
+          this.chunkLeft -= take;
+          if (this.chunkLeft === 0) this.chunk = ChunkState.DataEnd;
+          if (!this.deliver(view)) return;
+          break;
+        }
+        case ChunkState.DataEnd: {
+          const c = data[i++];
+          if (c === 13) break;
+          if (c !== 10) {
+            this.failExchange(new HttpError('ERR_BAD_RESPONSE', 'a chunk does not end with CRLF'));
+            return;
+          }
+          this.chunk = ChunkState.Size;
+          break;
+        }
+      }
+    }
+  }
+
+  /** The response is complete: the connection goes back to the pool (or is closed), then the handler hears of it. */
+  private finish(): void {
+    const exchange = this.exchange as Exchange;
+    this.exchange = undefined;
+    this.body = undefined;
+    this.chunk = ChunkState.Size;
+    this.line = '';
+    this.served++;
+    exchange.conn = undefined;
+    exchange.over = true;
+    if (this.keepAlive && this.idleMs > 0 && !this.pool.destroyed) {
+      this.state = State.Idle;
+      if (exchange.paused) this.socket.resume();
+      this.socket.setTimeout(this.idleMs);
+      this.socket.unref();
+      this.origin.idle.push(this);
+    } else {
+      this.kill();
+    }
+    exchange.handler.onResponseEnd?.(exchange, {});
+  }
+
+  private ended(): void {
+    if (this.state === State.UntilClose && this.exchange) {
+      this.keepAlive = false;
+      this.finish();
+      return;
+    }
+    this.lost(new HttpError('ECONNRESET', this.closedMessage()));
+  }
+
+  private closedMessage(): string {
+    if (this.state === State.Length) {
+      return `the server closed the connection ${this.remaining} bytes before the end of the body`;
+    }
+    if (this.state === State.Chunked) return 'the server closed the connection in the middle of a chunked body';
+    return 'the server closed the connection before the response';
+  }
+
+  private timedOut(): void {
+    const exchange = this.exchange;
+    if (!exchange) {
+      this.kill();
+      return;
+    }
+    const seconds = (ms: number) => `${+(ms / 1000).toFixed(3)} s`;
+    let message: string;
+    if (this.socket.connecting)
+      message = `could not connect to ${this.origin.key} within ${seconds(this.pool.connectTimeoutMs)}`;
+    else if (this.state === State.Head) message = `no response headers within ${seconds(exchange.headersTimeoutMs)}`;
+    else message = `no body bytes for ${seconds(exchange.bodyTimeoutMs)}`;
+    this.failExchange(new HttpError('ETIMEDOUT', message));
+  }
+
+  /** The connection failed or closed: the exchange on it (if any) fails, or is retried when that is safe. */
+  private lost(err: Error): void {
+    const exchange = this.exchange;
+    const staleReuse = this.state === State.Head && this.headLength === 0 && this.served > 0;
+    this.exchange = undefined;
+    if (this.state !== State.Dead) this.kill();
+    if (!exchange || exchange.over) return;
+    // A kept-alive connection the server closed while our request was on its way: nothing was answered, and a GET
+    // may be sent again (RFC 9110 §9.2.2). Once only.
+    if (staleReuse && !exchange.retried) {
+      exchange.retried = true;
+      exchange.conn = undefined;
+      this.pool.start(exchange, true);
+      return;
+    }
+    exchange.fail(err);
+  }
+
+  private failExchange(err: Error): void {
+    this.close(err);
+  }
+}
+
+interface ParsedHead {
+  minor: number;
+  status: number;
+  message: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** Where the header block ends ("\r\n\r\n", or bare "\n\n" from a sloppy server), and the separator's length. */
+function headEnd(buf: Buffer, length: number): { at: number; length: number } | undefined {
+  let from = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, from);
+    if (nl < 0 || nl >= length) return undefined;
+    if (nl + 1 < length && buf[nl + 1] === 10) return { at: nl, length: 2 };
+    if (nl + 2 < length && buf[nl + 1] === 13 && buf[nl + 2] === 10) {
+      return buf[nl - 1] === 13 ? { at: nl - 1, length: 4 } : { at: nl, length: 3 };
+    }
+    from = nl + 1;
+  }
+}
+
+function parseHead(text: string): ParsedHead {
+  const lines = text.split('\n');
+  const statusLine = lines[0].endsWith('\r') ? lines[0].slice(0, -1) : lines[0];
+  const m = STATUS_LINE.exec(statusLine);
+  if (!m) throw new HttpError('ERR_BAD_RESPONSE', `not an HTTP/1.x status line: "${statusLine.slice(0, 60)}"`);
+  const headers: IncomingHttpHeaders = Object.create(null);
+  for (let i = 1; i < lines.length; i++) {
+    let line = lines[i];
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon) : '';
+    if (!TOKEN.test(name)) {
+      throw new HttpError('ERR_BAD_RESPONSE', `malformed response header line "${line.slice(0, 60)}"`);
+    }
+    const key = name.toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const had = headers[key];
+    if (had === undefined) headers[key] = value;
+    else if (Array.isArray(had)) had.push(value);
+    else headers[key] = [had, value];
+  }
+  return { minor: Number(m[1]), status: Number(m[2]), message: m[3] ?? '', headers };
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** How the body is framed (RFC 9112 §6.3) and its length when a Content-Length says it. */
+function bodyFraming(status: number, headers: IncomingHttpHeaders): { framing: State; length: number } {
+  if (status === 204 || status === 304) return { framing: State.Length, length: 0 };
+  const transfer = header(headers, 'transfer-encoding');
+  if (transfer !== undefined) {
+    const codings = transfer.toLowerCase().split(',');
+    return { framing: codings[codings.length - 1].trim() === 'chunked' ? State.Chunked : State.UntilClose, length: 0 };
+  }
+  const declared = headers['content-length'];
+  if (declared === undefined) return { framing: State.UntilClose, length: 0 };
+  const values = (Array.isArray(declared) ? declared : [declared]).flatMap((v) => v.split(',')).map((v) => v.trim());
+  if (!values.every((v) => /^\d{1,15}$/.test(v) && v === values[0])) {
+    throw new HttpError('ERR_BAD_RESPONSE', `invalid Content-Length "${values.join(', ').slice(0, 60)}"`);
+  }
+  return { framing: State.Length, length: Number(values[0]) };
+}
+
+/** How long to keep a connection idle: ours, or less when the server says it closes sooner (a second's margin). */
+function keepAliveFor(hint: string | undefined, ours: number): number {
+  const m = hint ? /(?:^|[,\s])timeout=(\d+)/i.exec(hint) : null;
+  if (!m) return ours;
+  return Math.min(ours, Number(m[1]) * 1000 - 1000);
+}
+
+/** GET requests over pooled HTTP/1.1 connections, one request at a time on each. */
+export class Http1Pool {
+  readonly keepAliveMs: number;
+  readonly connectTimeoutMs: number;
+  readonly exactBodyMax: number;
+  destroyed = false;
+  private readonly origins = new Map<string, Origin>();
+  private readonly live = new Set<Connection>();
+
+  constructor(private readonly opts: Http1PoolOptions) {
+    this.keepAliveMs = opts.keepAliveMs;
+    this.connectTimeoutMs = opts.connectTimeoutMs;
+    this.exactBodyMax = opts.exactBodyMax ?? 1024 * 1024;
+  }
+
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    let exchange: Exchange;
+    try {
+      if (this.destroyed) throw new HttpError('ERR_DESTROYED', 'the HTTP client is closed');
+      if ((options.method ?? 'GET') !== 'GET') throw new TypeError('this client only sends GET requests');
+      const origin = this.originOf(String(options.origin));
+      exchange = new Exchange(
+        this,
+        origin,
+        requestText(origin, options),
+        handler,
+        options.headersTimeout ?? 300_000,
+        options.bodyTimeout ?? 300_000,
+      );
+    } catch (err) {
+      handler.onResponseError?.(placeholder, err as Error);
+      return false;
+    }
+    handler.onRequestStart?.(exchange, {});
+    if (exchange.over) return true;
+    this.start(exchange, false);
+    return true;
+  }
+
+  /** Sends the exchange on an idle connection of its origin, or on a new one. */
+  start(exchange: Exchange, fresh: boolean): void {
+    if (this.destroyed) {
+      exchange.fail(new HttpError('ERR_DESTROYED', 'the HTTP client is closed'));
+      return;
+    }
+    const idle = exchange.origin.idle;
+    let conn = fresh ? undefined : idle.pop();
+    if (!conn) {
+      conn = new Connection(exchange.origin, this, this.opts);
+      this.live.add(conn);
+    }
+    conn.send(exchange);
+  }
+
+  forget(conn: Connection): void {
+    this.live.delete(conn);
+    const idle = conn.origin.idle;
+    const at = idle.indexOf(conn);
+    if (at >= 0) idle.splice(at, 1);
+  }
+
+  /** Closes every connection; exchanges still running fail. */
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    const closed = new HttpError('ERR_DESTROYED', 'the HTTP client is closed');
+    for (const conn of [...this.live]) conn.close(closed);
+  }
+
+  /** Connections open now (idle or busy), for tests. */
+  get connections(): number {
+    return this.live.size;
+  }
+
+  private originOf(key: string): Origin {
+    let origin = this.origins.get(key);
+    if (origin) return origin;
+    const url = new URL(key);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TypeError(`only http: and https: URLs, not ${url.protocol}`);
+    }
+    const secure = url.protocol === 'https:';
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    origin = {
+      key,
+      secure,
+      hostname,
+      port: url.port ? Number(url.port) : secure ? 443 : 80,
+      hostHeader: url.host,
+      idle: [],
+    };
+    this.origins.set(key, origin);
+    return origin;
+  }
+}
+
+/** A controller for a dispatch refused before it started. */
+const placeholder: Dispatcher.DispatchController = {
+  aborted: true,
+  paused: false,
+  reason: null,
+  abort() {},
+  pause() {},
+  resume() {},
+};
+
+function requestText(origin: Origin, options: Dispatcher.DispatchOptions): string {
+  const path = options.path;
+  if (!path.startsWith('/') || UNSAFE_HEADER.test(path) || path.includes(' ')) {
+    throw new TypeError(`invalid request path "${path.slice(0, 60)}"`);
+  }
+  let text = `GET ${path} HTTP/1.1\r\nhost: ${origin.hostHeader}\r\n`;
+  const headers = options.headers;
+  if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
+    for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
+      if (value === undefined) continue;
+      const v = Array.isArray(value) ? value.join(', ') : String(value);
+      if (!TOKEN.test(name) || UNSAFE_HEADER.test(v)) throw new TypeError(`invalid request header ${name}`);
+      text += `${name}: ${v}\r\n`;
+    }
+  }
+  return `${text}\r\n`;
+}
