@@ -94,6 +94,7 @@ async function attempt(
     tempDir: ctx.outputDir,
     stem,
     signal: ctx.abort,
+    arena: ctx.writer.arena,
   });
   return result.ok ? commit(url, stem, result, attempts, ctx) : result;
 }
@@ -120,10 +121,22 @@ async function commit(
     permanent: false,
     at: new Date().toISOString(),
   };
-  // Written before the picture appears, so whoever sees the picture finds its line. Should the rename fail, the
-  // round stops (a full or read-only disk) and the next one fetches again a picture recorded done but not there.
-  ctx.journal.appendNow(record);
-  // the writer removes what it was given when it fails
-  await ctx.writer.commit({ outputDir: ctx.outputDir, fileName: file, body: result.body, tmp: result.tmp });
+  // Written before the picture appears (the writer has the journal write its lines before it sends a batch), so
+  // whoever sees the picture finds its line. Should the rename fail, the round stops (a full or read-only disk) and
+  // the next one fetches again a picture recorded done but not there.
+  try {
+    ctx.journal.append(record);
+  } catch (err) {
+    if (result.lent !== undefined) ctx.writer.arena?.release(result.lent);
+    throw err;
+  }
+  // the writer removes (and gives back) what it was given when it fails
+  await ctx.writer.commit({
+    outputDir: ctx.outputDir,
+    fileName: file,
+    body: result.body,
+    lent: result.lent,
+    tmp: result.tmp,
+  });
   return record;
 }

@@ -12,7 +12,7 @@ export const MAX_REDIRECTS = 5;
 export type FetchOptions = ReceiveOptions;
 
 export type Attempt =
-  | { ok: true; body?: Buffer[]; tmp?: string; bytes: number; image: ImageSniff; finalUrl: string }
+  | { ok: true; body?: Buffer[]; lent?: number; tmp?: string; bytes: number; image: ImageSniff; finalUrl: string }
   | {
       ok: false;
       /** Short and stable, for summaries: http_404, timeout, html, too_large, redirect_loop … */
@@ -94,7 +94,15 @@ export async function fetchImageOnce(url: URL, opts: FetchOptions): Promise<Atte
     const at = current.href;
     switch (got.kind) {
       case 'image':
-        return { ok: true, body: got.body, tmp: got.tmp, bytes: got.bytes, image: got.image, finalUrl: at };
+        return {
+          ok: true,
+          body: got.body,
+          lent: got.lent,
+          tmp: got.tmp,
+          bytes: got.bytes,
+          image: got.image,
+          finalUrl: at,
+        };
       case 'status': {
         const retryable = got.status === 429 || got.status === 408 || got.status >= 500;
         const retryAfterMs = retryable ? parseRetryAfter(got.retryAfter) : undefined;

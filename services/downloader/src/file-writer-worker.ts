@@ -1,23 +1,27 @@
 // Worker side of file-writer.ts: writes each body it is sent to a temporary file, then renames it into place, all
 // with synchronous calls (no thread-pool hand-offs); replies once per message it was sent.
 import { closeSync, openSync, rmSync } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
-import type { CommitReply, CommitRequest } from './file-writer.ts';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { CommitReply, CommitRequest, WriterThreadData } from './file-writer.ts';
 import { commitDownload, tempPathFor, writeChunksSync } from './store.ts';
 
 const port = parentPort as NonNullable<typeof parentPort>;
+const { arena, slotBytes } = workerData as WriterThreadData;
+
+function bodyOf(job: CommitRequest): Buffer[] | undefined {
+  if (job.slot !== undefined) return [Buffer.from(arena, job.slot * slotBytes, job.length)];
+  return job.body?.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+}
 
 function commitOne(job: CommitRequest): void {
   let tmp = job.tmp;
   try {
-    if (job.body) {
+    const body = bodyOf(job);
+    if (body) {
       tmp = tempPathFor(job.outputDir, job.fileName);
       const fd = openSync(tmp, 'wx');
       try {
-        writeChunksSync(
-          fd,
-          job.body.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength)),
-        );
+        writeChunksSync(fd, body);
       } finally {
         closeSync(fd);
       }

@@ -22,6 +22,12 @@ export interface Http1PoolOptions {
   tls?: tls.ConnectionOptions;
 }
 
+/** undici's handler, plus a way to lend the memory a body of known size is read into (undici never asks). */
+export interface BodyHandler extends Dispatcher.DispatchHandler {
+  /** Asked once a body's length is known and at most exactBodyMax; undefined lets the client allocate it. */
+  bodyBuffer?(length: number): Buffer | undefined;
+}
+
 /** An error of the exchange, with a code the downloader classifies like the socket's own (ECONNRESET, ETIMEDOUT …). */
 export class HttpError extends Error {
   constructor(
@@ -70,7 +76,7 @@ class Exchange implements Dispatcher.DispatchController {
     readonly pool: Http1Pool,
     readonly origin: Origin,
     readonly request: string,
-    readonly handler: Dispatcher.DispatchHandler,
+    readonly handler: BodyHandler,
     readonly headersTimeoutMs: number,
     readonly bodyTimeoutMs: number,
   ) {}
@@ -343,7 +349,8 @@ class Connection {
       if (leftover.length > length) this.keepAlive = false;
       let view: Buffer;
       if (length <= this.pool.exactBodyMax) {
-        this.body = Buffer.allocUnsafeSlow(length);
+        const lent = (this.exchange as Exchange).handler.bodyBuffer?.(length);
+        this.body = lent?.length === length ? lent : Buffer.allocUnsafeSlow(length);
         leftover.copy(this.body, 0, 0, take);
         this.bodyAt = take;
         view = this.body.subarray(0, take);
@@ -597,7 +604,7 @@ export class Http1Pool {
     this.exactBodyMax = opts.exactBodyMax ?? 1024 * 1024;
   }
 
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  dispatch(options: Dispatcher.DispatchOptions, handler: BodyHandler): boolean {
     let exchange: Exchange;
     try {
       if (this.destroyed) throw new HttpError('ERR_DESTROYED', 'the HTTP client is closed');

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const writer = new FileWriter();
+  const writer = new FileWriter(config.MAX_CONCURRENCY);
   const proxy = proxyFromEnv();
   // Through a proxy (HTTP_PROXY / HTTPS_PROXY, minus NO_PROXY), undici does the tunnelling; otherwise the lean client.
   const dispatcher = proxy

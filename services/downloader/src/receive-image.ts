@@ -8,6 +8,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Dispatcher } from 'undici';
+import type { ArenaBody, BodyArena } from './body-arena.ts';
+import type { BodyHandler } from './http1.ts';
 import { SNIFF_BYTES, type Sniffed, sniffImage } from './sniff.ts';
 import { tempPathFor, writeChunksSync } from './store.ts';
 
@@ -27,14 +29,19 @@ export interface ReceiveOptions {
   stem: string;
   /** Aborting it cuts the exchange; the temporary file is removed and the outcome is an AbortedError. */
   signal?: AbortSignal;
+  /** Where a body of known size is read into when the client lets us choose (the lean one does). */
+  arena?: BodyArena;
 }
 
 export type Exchange =
   | { kind: 'redirect'; status: number; location: string | undefined }
   /** Any other status outside 2xx; its (small) body is read and dropped so the connection can be reused. */
   | { kind: 'status'; status: number; retryAfter: string | undefined }
-  /** The body in `body` (buffers that each own their whole ArrayBuffer), or already in the temporary file `tmp`. */
-  | { kind: 'image'; body?: Buffer[]; tmp?: string; bytes: number; image: ImageSniff }
+  /**
+   * The body in `body` (buffers that each own their whole ArrayBuffer, or one view of the arena slot `lent`, which
+   * whoever takes the outcome must give back), or already in the temporary file `tmp`.
+   */
+  | { kind: 'image'; body?: Buffer[]; lent?: number; tmp?: string; bytes: number; image: ImageSniff }
   /** `bytes` of `declared` (Content-Length, when the body had no coding) had come when it failed. */
   | { kind: 'error'; error: unknown; bytes: number; declared: number | undefined };
 
@@ -67,7 +74,7 @@ const DRAIN_LIMIT = 64 * 1024;
  * trips of a streamed write (open, a write per chunk, close) cost more than the bytes (measured ~2x slower on
  * loopback). Larger bodies spill to the temporary file as they come, so memory stays bounded by MAX_CONCURRENCY × this.
  */
-const IN_MEMORY_BYTES = 1024 * 1024;
+export const IN_MEMORY_BYTES = 1024 * 1024;
 
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
@@ -95,7 +102,7 @@ function decodersFor(codings: string[]): Transform[] {
   });
 }
 
-class ImageReceiver implements Dispatcher.DispatchHandler {
+class ImageReceiver implements BodyHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private settled = false;
   /** undici is done with the exchange (its end or its error came). */
@@ -110,6 +117,8 @@ class ImageReceiver implements Dispatcher.DispatchHandler {
   private image: ImageSniff | undefined;
   private tmp: string | undefined;
   private fd: number | undefined;
+  /** The arena slot the body is being read into, ours until the outcome hands it on. */
+  private lent: ArenaBody | undefined;
 
   constructor(
     private readonly opts: ReceiveOptions,
@@ -146,6 +155,13 @@ class ImageReceiver implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.decoders.length > 0) this.wireDecoders();
+  }
+
+  bodyBuffer(length: number): Buffer | undefined {
+    // only for a body stored as it comes (not an error page, not one to decode)
+    if (this.early || this.decoders.length > 0 || length > IN_MEMORY_BYTES || this.settled) return undefined;
+    this.lent = this.opts.arena?.take(length);
+    return this.lent?.view;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -225,6 +241,12 @@ class ImageReceiver implements Dispatcher.DispatchHandler {
         throw new Rejection('truncated', `got ${this.bytes} of ${this.declared} bytes`, true);
       }
       const image = this.image as ImageSniff;
+      const lent = this.lent;
+      if (lent && lent.view.length === this.bytes && this.held.every((c) => c.buffer === lent.view.buffer)) {
+        this.lent = undefined;
+        this.settle({ kind: 'image', body: [lent.view], lent: lent.slot, bytes: this.bytes, image });
+        return;
+      }
       if (this.fd === undefined) {
         this.settle({ kind: 'image', body: this.ownedBody(), bytes: this.bytes, image });
         return;
@@ -309,6 +331,9 @@ class ImageReceiver implements Dispatcher.DispatchHandler {
         outcome.kind === 'error' && outcome.error instanceof Error ? outcome.error : new AbortedError(),
       );
     }
+    // after the abort: the client reads no more into it
+    if (this.lent) this.opts.arena?.release(this.lent.slot);
+    this.lent = undefined;
     this.done(outcome);
   }
 }

@@ -127,9 +127,9 @@ export class RecordJournal {
     this.remember(key, stateOf(record), Date.parse(record.at), this.lines++);
   }
 
-  /** Appends and writes the line now (not at the end of the turn): for a line that must be there before its picture. */
-  appendNow(record: UrlRecord): void {
-    this.append(record);
+  /** Writes the lines appended so far now, not at the end of the turn: before pictures they describe appear. */
+  writeAppended(): void {
+    if (this.writeError) throw this.writeError;
     this.writePending();
   }
 

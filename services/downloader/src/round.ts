@@ -224,7 +224,7 @@ async function fetchAll(
 ) {
   const { log, journal } = state;
   await mkdir(opts.outputDir, { recursive: true });
-  state.writer.start();
+  state.writer.start(() => journal.writeAppended());
   const failure = new AbortController();
   const ctx: DownloadContext = {
     outputDir: opts.outputDir,

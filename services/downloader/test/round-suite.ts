@@ -145,6 +145,10 @@ export function roundSuite(
       expect(names).toEqual(GOOD.map(([p, , ext]) => `${stem(u(p))}${ext}`).sort());
     });
 
+    it('gives back every arena slot a body was read into, whatever became of the download', () => {
+      expect(writer.arena?.inUse ?? 0).toBe(0);
+    });
+
     it('leaves no temporary or partial file', async () => {
       const all = [...(await readdir(out)), ...(await readdir(path.join(out, '.downloader')))];
       expect(all.filter((n) => n.includes('.tmp-'))).toEqual([]);
