@@ -48,6 +48,7 @@ const SLAB_MIN_READ = 8 * 1024;
 const MAX_CHUNK_LINE = 4096;
 const UNSAFE_HEADER = /[\r\n\0]/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const DIGITS = /^\d{1,15}$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 
 interface Origin {
@@ -143,6 +144,10 @@ class Connection {
   private remaining = 0;
   private keepAlive = false;
   private idleMs: number;
+  /** When the connection went back to the pool (Date.now()); the pool's sweep closes it idleMs later. */
+  idleSince = 0;
+  /** The socket's inactivity limit now: set again only when an exchange needs another (a timer object each time). */
+  private timeoutMs = -1;
   private chunk = ChunkState.Size;
   private chunkLeft = 0;
   private line = '';
@@ -169,7 +174,7 @@ class Connection {
     this.socket.on('close', () => this.lost(new HttpError('ECONNRESET', 'the connection closed')));
     this.socket.on('timeout', () => this.timedOut());
     this.socket.once('connect', () => {
-      if (this.exchange && this.state === State.Head) this.socket.setTimeout(this.exchange.headersTimeoutMs);
+      if (this.exchange && this.state === State.Head) this.limit(this.exchange.headersTimeoutMs);
     });
   }
 
@@ -180,7 +185,7 @@ class Connection {
     this.state = State.Head;
     this.headLength = 0;
     this.socket.ref();
-    this.socket.setTimeout(
+    this.limit(
       this.socket.connecting
         ? Math.min(this.pool.connectTimeoutMs, exchange.headersTimeoutMs)
         : exchange.headersTimeoutMs,
@@ -194,6 +199,17 @@ class Connection {
     if (this.exchange !== exchange) return;
     this.exchange = undefined;
     this.kill();
+  }
+
+  private limit(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  /** Idle for longer than it may be kept. */
+  expired(now: number): boolean {
+    return this.state === State.Idle && now - this.idleSince >= this.idleMs;
   }
 
   /** Closes the connection; an exchange still on it fails with `err`. */
@@ -328,7 +344,7 @@ class Connection {
       this.keepAlive = parsed.minor === 1 && !connection.includes('close') && framing !== State.UntilClose;
       this.idleMs = keepAliveFor(header(headers, 'keep-alive'), this.pool.keepAliveMs);
       this.headLength = 0;
-      this.socket.setTimeout(exchange.bodyTimeoutMs);
+      this.limit(exchange.bodyTimeoutMs);
       exchange.handler.onResponseStart?.(exchange, status, headers, parsed.message);
       if (exchange.over || this.exchange !== exchange) return;
       this.startBody(framing, length, leftover);
@@ -451,9 +467,10 @@ class Connection {
     if (this.keepAlive && this.idleMs > 0 && !this.pool.destroyed) {
       this.state = State.Idle;
       if (exchange.paused) this.socket.resume();
-      this.socket.setTimeout(this.idleMs);
       this.socket.unref();
+      this.idleSince = Date.now();
       this.origin.idle.push(this);
+      this.pool.sweepLater();
     } else {
       this.kill();
     }
@@ -575,6 +592,7 @@ function bodyFraming(status: number, headers: IncomingHttpHeaders): { framing: S
   }
   const declared = headers['content-length'];
   if (declared === undefined) return { framing: State.UntilClose, length: 0 };
+  if (typeof declared === 'string' && DIGITS.test(declared)) return { framing: State.Length, length: Number(declared) };
   const values = (Array.isArray(declared) ? declared : [declared]).flatMap((v) => v.split(',')).map((v) => v.trim());
   if (!values.every((v) => /^\d{1,15}$/.test(v) && v === values[0])) {
     throw new HttpError('ERR_BAD_RESPONSE', `invalid Content-Length "${values.join(', ').slice(0, 60)}"`);
@@ -597,6 +615,7 @@ export class Http1Pool {
   destroyed = false;
   private readonly origins = new Map<string, Origin>();
   private readonly live = new Set<Connection>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: Http1PoolOptions) {
     this.keepAliveMs = opts.keepAliveMs;
@@ -643,6 +662,30 @@ export class Http1Pool {
     conn.send(exchange);
   }
 
+  /**
+   * Closes idle connections kept longer than they may be, every half keep-alive (at most a second): one timer for the
+   * pool instead of re-arming each socket's own timer twice a request.
+   */
+  sweepLater(): void {
+    if (this.sweeper) return;
+    const every = Math.max(10, Math.min(1000, this.keepAliveMs / 2));
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      let idle = 0;
+      for (const origin of this.origins.values()) {
+        for (const conn of [...origin.idle]) {
+          if (conn.expired(now)) conn.kill();
+          else idle++;
+        }
+      }
+      if (idle === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, every);
+    this.sweeper.unref();
+  }
+
   forget(conn: Connection): void {
     this.live.delete(conn);
     const idle = conn.origin.idle;
@@ -653,6 +696,8 @@ export class Http1Pool {
   /** Closes every connection; exchanges still running fail. */
   async destroy(): Promise<void> {
     this.destroyed = true;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
     const closed = new HttpError('ERR_DESTROYED', 'the HTTP client is closed');
     for (const conn of [...this.live]) conn.close(closed);
   }
@@ -694,20 +739,28 @@ const placeholder: Dispatcher.DispatchController = {
   resume() {},
 };
 
+/** The header lines of a headers object, checked and written once for an object passed again and again. */
+const headerTexts = new WeakMap<object, string>();
+
+function headerText(headers: Dispatcher.DispatchOptions['headers']): string {
+  if (!headers || typeof headers !== 'object' || Array.isArray(headers)) return '';
+  let text = headerTexts.get(headers);
+  if (text !== undefined) return text;
+  text = '';
+  for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
+    if (value === undefined) continue;
+    const v = Array.isArray(value) ? value.join(', ') : String(value);
+    if (!TOKEN.test(name) || UNSAFE_HEADER.test(v)) throw new TypeError(`invalid request header ${name}`);
+    text += `${name}: ${v}\r\n`;
+  }
+  headerTexts.set(headers, text);
+  return text;
+}
+
 function requestText(origin: Origin, options: Dispatcher.DispatchOptions): string {
   const path = options.path;
   if (!path.startsWith('/') || UNSAFE_HEADER.test(path) || path.includes(' ')) {
     throw new TypeError(`invalid request path "${path.slice(0, 60)}"`);
   }
-  let text = `GET ${path} HTTP/1.1\r\nhost: ${origin.hostHeader}\r\n`;
-  const headers = options.headers;
-  if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
-    for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-      if (value === undefined) continue;
-      const v = Array.isArray(value) ? value.join(', ') : String(value);
-      if (!TOKEN.test(name) || UNSAFE_HEADER.test(v)) throw new TypeError(`invalid request header ${name}`);
-      text += `${name}: ${v}\r\n`;
-    }
-  }
-  return `${text}\r\n`;
+  return `GET ${path} HTTP/1.1\r\nhost: ${origin.hostHeader}\r\n${headerText(options.headers)}\r\n`;
 }

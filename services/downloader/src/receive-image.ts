@@ -351,27 +351,56 @@ function wholeBuffer(chunks: Buffer[], bytes: number): Buffer | undefined {
   return Buffer.from(memory, 0, bytes);
 }
 
+/**
+ * The receivers listening to each abort signal: one listener a signal (a round's), which cuts them all, instead of one
+ * added and removed a request.
+ */
+const listening = new WeakMap<AbortSignal, Set<ImageReceiver>>();
+
+function receiversOf(signal: AbortSignal): Set<ImageReceiver> {
+  let receivers = listening.get(signal);
+  if (!receivers) {
+    const set = new Set<ImageReceiver>();
+    signal.addEventListener('abort', () => {
+      for (const r of [...set]) r.cut();
+    });
+    listening.set(signal, set);
+    receivers = set;
+  }
+  return receivers;
+}
+
+/** The request headers, one object a User-Agent (the client writes an object's header lines once). */
+const requestHeaders = new Map<string, Record<string, string>>();
+
+function headersFor(userAgent: string): Record<string, string> {
+  let headers = requestHeaders.get(userAgent);
+  if (!headers) {
+    headers = { 'user-agent': userAgent, accept: ACCEPT };
+    requestHeaders.set(userAgent, headers);
+  }
+  return headers;
+}
+
 /** Sends one GET for `url` and receives its response. Never rejects: every outcome, failures included, is a value. */
 export function receiveImage(url: URL, opts: ReceiveOptions): Promise<Exchange> {
   return new Promise((resolve) => {
-    const { signal } = opts;
-    let receiver: ImageReceiver | undefined;
-    const onAbort = () => receiver?.cut();
-    receiver = new ImageReceiver(opts, (outcome) => {
-      signal?.removeEventListener('abort', onAbort);
+    const receivers = opts.signal ? receiversOf(opts.signal) : undefined;
+    const receiver: ImageReceiver = new ImageReceiver(opts, (outcome) => {
+      receivers?.delete(receiver);
       resolve(outcome);
     });
-    if (signal?.aborted) {
+    if (opts.signal?.aborted) {
       receiver.cut();
       return;
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    receivers?.add(receiver);
     opts.dispatcher.dispatch(
       {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: 'GET',
-        headers: { 'user-agent': opts.userAgent, accept: ACCEPT },
+        headers: headersFor(opts.userAgent),
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
       },
