@@ -60,7 +60,12 @@ interface Origin {
   /** The Host header: host and port as in the URL. */
   hostHeader: string;
   idle: Connection[];
+  /** Connections open to it; at 0 the origin is forgotten (a list of a million hosts must not leave a million). */
+  open: number;
 }
+
+/** TLS sessions kept for resumption, one an origin, the most recently given ones. */
+const MAX_SESSIONS = 1024;
 
 /** The controller of one exchange (undici's DispatchController). */
 class Exchange implements Dispatcher.DispatchController {
@@ -75,7 +80,7 @@ class Exchange implements Dispatcher.DispatchController {
 
   constructor(
     readonly pool: Http1Pool,
-    readonly origin: Origin,
+    public origin: Origin,
     readonly request: string,
     readonly handler: BodyHandler,
     readonly headersTimeoutMs: number,
@@ -165,9 +170,11 @@ class Connection {
           ...common,
           servername: net.isIP(origin.hostname) === 0 ? origin.hostname : undefined,
           ALPNProtocols: ['http/1.1'],
+          session: pool.sessionFor(origin.key),
           ...opts.tls,
         })
       : net.connect(common);
+    if (origin.secure) this.socket.on('session', (session: Buffer) => pool.rememberSession(origin.key, session));
     this.socket.setKeepAlive(true, 60_000);
     this.socket.on('error', (err) => this.lost(err));
     this.socket.on('end', () => this.ended());
@@ -616,6 +623,7 @@ export class Http1Pool {
   private readonly origins = new Map<string, Origin>();
   private readonly live = new Set<Connection>();
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly sessions = new Map<string, Buffer>();
 
   constructor(private readonly opts: Http1PoolOptions) {
     this.keepAliveMs = opts.keepAliveMs;
@@ -653,11 +661,18 @@ export class Http1Pool {
       exchange.fail(new HttpError('ERR_DESTROYED', 'the HTTP client is closed'));
       return;
     }
-    const idle = exchange.origin.idle;
-    let conn = fresh ? undefined : idle.pop();
+    // the origin as the pool knows it now: it was forgotten if its last connection closed since the dispatch
+    let origin = this.origins.get(exchange.origin.key);
+    if (!origin) {
+      origin = exchange.origin;
+      this.origins.set(origin.key, origin);
+    }
+    exchange.origin = origin;
+    let conn = fresh ? undefined : origin.idle.pop();
     if (!conn) {
-      conn = new Connection(exchange.origin, this, this.opts);
+      conn = new Connection(origin, this, this.opts);
       this.live.add(conn);
+      origin.open++;
     }
     conn.send(exchange);
   }
@@ -686,11 +701,23 @@ export class Http1Pool {
     this.sweeper.unref();
   }
 
+  /** The last TLS session an origin's server gave: a new connection resumes it instead of a full handshake. */
+  sessionFor(key: string): Buffer | undefined {
+    return this.sessions.get(key);
+  }
+
+  rememberSession(key: string, session: Buffer): void {
+    this.sessions.delete(key);
+    this.sessions.set(key, session);
+    if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
+  }
+
   forget(conn: Connection): void {
-    this.live.delete(conn);
-    const idle = conn.origin.idle;
-    const at = idle.indexOf(conn);
-    if (at >= 0) idle.splice(at, 1);
+    if (!this.live.delete(conn)) return;
+    const { origin } = conn;
+    const at = origin.idle.indexOf(conn);
+    if (at >= 0) origin.idle.splice(at, 1);
+    if (--origin.open === 0) this.origins.delete(origin.key);
   }
 
   /** Closes every connection; exchanges still running fail. */
@@ -707,25 +734,30 @@ export class Http1Pool {
     return this.live.size;
   }
 
+  /** Origins remembered now (those with an open connection), for tests. */
+  get knownOrigins(): number {
+    return this.origins.size;
+  }
+
+  /** The origin of `key`; a new one is remembered by start() once it has a connection. */
   private originOf(key: string): Origin {
-    let origin = this.origins.get(key);
-    if (origin) return origin;
+    const known = this.origins.get(key);
+    if (known) return known;
     const url = new URL(key);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new TypeError(`only http: and https: URLs, not ${url.protocol}`);
     }
     const secure = url.protocol === 'https:';
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    origin = {
+    return {
       key,
       secure,
       hostname,
       port: url.port ? Number(url.port) : secure ? 443 : 80,
       hostHeader: url.host,
       idle: [],
+      open: 0,
     };
-    this.origins.set(key, origin);
-    return origin;
   }
 }
 

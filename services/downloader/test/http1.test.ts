@@ -334,6 +334,8 @@ describe('Http1Pool', () => {
     expect(pool.connections).toBe(1);
     await new Promise((r) => setTimeout(r, 400));
     expect(pool.connections).toBe(0);
+    // nothing kept of hosts it no longer talks to (a list of a million hosts)
+    expect(pool.knownOrigins).toBe(0);
   });
 
   it('speaks HTTPS (ALPN http/1.1) with a trusted certificate and refuses an untrusted one', async () => {
@@ -342,6 +344,8 @@ describe('Http1Pool', () => {
       res.writeHead(200, { 'content-length': body.length });
       res.end(body);
     });
+    const resumed: boolean[] = [];
+    server.on('secureConnection', (socket) => resumed.push(socket.isSessionReused()));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     closers.push(() => {
       server.closeAllConnections();
@@ -355,6 +359,13 @@ describe('Http1Pool', () => {
       expect(got.body.equals(body)).toBe(true);
     }
     expect(trusting.connections).toBe(1);
+    // a new connection (the first one closed when idle) resumes the TLS session instead of a full handshake
+    const brief = newPool({ tls: { ca: cert }, keepAliveMs: 100 });
+    await get(brief, `${base}/secure.jpg`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(brief.connections).toBe(0);
+    expect((await get(brief, `${base}/secure.jpg`)).body.equals(body)).toBe(true);
+    expect(resumed).toEqual([false, false, true]);
     const strict = await get(newPool(), `${base}/secure.jpg`);
     expect(strict.error?.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
     // recorded as a permanent failure: trying again in a second will not make the certificate trusted
