@@ -106,22 +106,35 @@ export function oneOf<const T extends string>(defaultValue: T, values: readonly 
   );
 }
 
+const httpUrlText = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+});
+
 export function httpUrl(defaultValue: string): Var<string> {
   return make(
     defaultValue,
     'an http:// or https:// URL',
-    z
-      .string()
-      .refine((s) => {
-        try {
-          const u = new URL(s);
-          return u.protocol === 'http:' || u.protocol === 'https:';
-        } catch {
-          return false;
-        }
-      })
-      .transform((s) => s.replace(/\/+$/, '')),
+    httpUrlText.transform((s) => s.replace(/\/+$/, '')),
   );
+}
+
+/** An http:// or https:// URL, or empty for none (a proxy). */
+export function optionalHttpUrl(): Var<string | undefined> {
+  const allowed = 'an http:// or https:// URL, or empty';
+  return {
+    defaultText: '',
+    allowed,
+    parse(raw) {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      if (!httpUrlText.safeParse(raw.trim()).success) throw new Error(allowed);
+      return raw.trim();
+    },
+  };
 }
 
 /** Sizes such as 25MiB, 10mb, 512k or plain bytes. */

@@ -1,6 +1,18 @@
 // One spec per service: the variable names and defaults of the original stack, plus what this one adds.
 // These specs are the single source of truth for defaults; .env.example and docker-compose.yml are checked against them.
-import { bytes, type Env, httpUrl, int, oneOf, optional, type Parsed, parseEnv, seconds, str } from './env.ts';
+import {
+  bytes,
+  type Env,
+  httpUrl,
+  int,
+  oneOf,
+  optional,
+  optionalHttpUrl,
+  type Parsed,
+  parseEnv,
+  seconds,
+  str,
+} from './env.ts';
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR'] as const;
 
@@ -53,6 +65,11 @@ export const downloaderSpec = {
   MAX_RETRIES: int(4, { min: 0, max: 20 }),
   RETRY_FAILED_AFTER: seconds('86400', { min: 0 }),
   USER_AGENT: str('image-search-downloader/0.1 (+https://github.com/image-search)', 'a User-Agent string'),
+  /** Proxies for http: and https: URLs; empty: none. */
+  HTTP_PROXY: optionalHttpUrl(),
+  HTTPS_PROXY: optionalHttpUrl(),
+  /** Hosts reached without the proxy: comma-separated names, .domain suffixes, host:port, or *. */
+  NO_PROXY: optional(),
 };
 
 export const embedderSpec = {

@@ -83,6 +83,13 @@ describe('service configuration', () => {
     expect(problemsOf(() => loadEmbedderConfig({ ES_HOST: 'localhost:9200' }))[0]).toMatch(/http:\/\/ or https:\/\//);
     expect(problemsOf(() => loadEmbedderConfig({ DEVICE: 'tpu' }))[0]).toMatch(/one of auto, cpu, cuda/);
     expect(problemsOf(() => loadEmbedderConfig({ HNSW_M: '1.5' }))[0]).toMatch(/^HNSW_M=/);
+    expect(problemsOf(() => loadDownloaderConfig({ HTTPS_PROXY: 'proxy:3128' }))[0]).toBe(
+      'HTTPS_PROXY="proxy:3128" is not valid: expected an http:// or https:// URL, or empty',
+    );
+    expect(loadDownloaderConfig({ HTTP_PROXY: ' http://proxy:3128 ', HTTPS_PROXY: '' })).toMatchObject({
+      HTTP_PROXY: 'http://proxy:3128',
+      HTTPS_PROXY: undefined,
+    });
   });
 
   it('strips a trailing slash from URLs and treats empty values as unset', () => {

@@ -31,15 +31,16 @@ function onShutdown(log: Logger, stop: AbortController, abort: AbortController):
   process.on('SIGINT', handle);
 }
 
-/** The proxy settings undici's EnvHttpProxyAgent will follow, for the log (credentials hidden); undefined when none. */
-function proxyFromEnv(): string | undefined {
-  const env = process.env;
-  const settings = [
-    ['HTTP_PROXY', env.http_proxy ?? env.HTTP_PROXY],
-    ['HTTPS_PROXY', env.https_proxy ?? env.HTTPS_PROXY],
-  ].filter((s): s is [string, string] => Boolean(s[1]));
-  if (settings.length === 0) return undefined;
-  return settings.map(([name, value]) => `${name}=${value.replace(/\/\/[^@/]*@/, '//***@')}`).join(' ');
+/** The proxies in use, for the log: credentials hidden. */
+function describeProxies(config: { HTTP_PROXY?: string; HTTPS_PROXY?: string; NO_PROXY?: string }): string {
+  const hide = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
+  return [
+    config.HTTP_PROXY && `HTTP_PROXY=${hide(config.HTTP_PROXY)}`,
+    config.HTTPS_PROXY && `HTTPS_PROXY=${hide(config.HTTPS_PROXY)}`,
+    config.NO_PROXY && `NO_PROXY=${config.NO_PROXY}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 async function main(): Promise<void> {
@@ -66,10 +67,14 @@ async function main(): Promise<void> {
     return;
   }
   const writer = new FileWriter(config.MAX_CONCURRENCY);
-  const proxy = proxyFromEnv();
   // Through a proxy (HTTP_PROXY / HTTPS_PROXY, minus NO_PROXY), undici does the tunnelling; otherwise the lean client.
-  const dispatcher = proxy
+  // Empty strings, not undefined: undici would read the environment itself (lower-case names too).
+  const proxied = Boolean(config.HTTP_PROXY || config.HTTPS_PROXY);
+  const dispatcher = proxied
     ? new EnvHttpProxyAgent({
+        httpProxy: config.HTTP_PROXY ?? '',
+        httpsProxy: config.HTTPS_PROXY ?? '',
+        noProxy: config.NO_PROXY ?? '',
         connections: config.PER_HOST_CONCURRENCY,
         keepAliveTimeout: 10_000,
         connect: { timeout: config.REQUEST_TIMEOUT_SECONDS * 1000 },
@@ -87,7 +92,7 @@ async function main(): Promise<void> {
         staleTempsRemoved: staleTemps,
         maxConcurrency: config.MAX_CONCURRENCY,
         perHostConcurrency: config.PER_HOST_CONCURRENCY,
-        ...(proxy ? { proxy } : {}),
+        ...(proxied ? { proxy: describeProxies(config) } : {}),
         once,
       },
       'downloader started',
