@@ -41,7 +41,12 @@ export class HttpError extends Error {
 
 /** Response headers larger than this are refused (undici and Node allow 16 KB by default). */
 const MAX_HEADER_BYTES = 64 * 1024;
-const FIRST_READ_BYTES = 16 * 1024;
+/**
+ * The first read of a response goes to the connection's own buffer (the headers' length is unknown), and the body
+ * bytes in it are then copied into the body's buffer: into shared memory, which V8 copies with relaxed atomics (slow).
+ * Headers are a few hundred bytes; a small first read keeps that copy small (measured: 16 KB -> 2 KB, ~4% faster).
+ */
+const FIRST_READ_BYTES = 2048;
 const SLAB_BYTES = 64 * 1024;
 /** A slab with less room than this left is not read into again. */
 const SLAB_MIN_READ = 8 * 1024;
