@@ -104,6 +104,12 @@ function roundSummary(stdout: string): {
   return JSON.parse(line);
 }
 
+/** Writes back what the last run left (outside any timing), so the next one does not pay for it. */
+async function settleDisk(): Promise<void> {
+  const r = await run('sync', []);
+  if (r.code !== 0) throw new Error(`sync failed: ${r.stderr}`);
+}
+
 async function curlRun(urls: string[], dir: string): Promise<{ wallS: number; cpuS: number }> {
   const config = path.join(dir, 'curl.cfg');
   const out = path.join(dir, 'curl-out');
@@ -123,6 +129,7 @@ async function curlRun(urls: string[], dir: string): Promise<{ wallS: number; cp
   const got = (await readdir(out)).length;
   if (got !== urls.length) throw new Error(`curl stored ${got} of ${urls.length} files`);
   await rm(out, { recursive: true, force: true });
+  await settleDisk();
   return { wallS: r.ms / 1000, cpuS: r.cpuS };
 }
 
@@ -145,6 +152,7 @@ async function downloaderRun(
   const summary = roundSummary(r.stdout);
   if (summary.new !== count) throw new Error(`downloader stored ${summary.new} of ${count}`);
   await rm(out, { recursive: true, force: true });
+  await settleDisk();
   // from the round's first log line to its summary, to the millisecond (the summary's own figure has 0.1 s steps)
   const started = JSON.parse(r.stdout.split('\n').find((l) => l.includes('round started')) ?? '{}');
   const roundS = (Date.parse(summary.time) - Date.parse(started.time)) / 1000;
@@ -166,8 +174,9 @@ async function storages(dir: string): Promise<Storage[]> {
 
 async function throughput(quick: boolean, dir: string): Promise<BenchFigure[]> {
   const count = quick ? 500 : 5000;
-  // the machine is shared: one repetition is mostly noise even in a quick run
-  const reps = quick ? 3 : 5;
+  // the machine is shared: one repetition is mostly noise even in a quick run; an even count, so that each goes first
+  // as often as the other
+  const reps = quick ? 2 : 6;
   const pictures = makePictures(count);
   const totalMB = pictures.reduce((s, b) => s + b.length, 0) / 1e6;
   const server = await startServer(pictures);
@@ -185,8 +194,9 @@ async function throughput(quick: boolean, dir: string): Promise<BenchFigure[]> {
         const curlCpu: number[] = [];
         const roundCpu: number[] = [];
         for (let i = 0; i < reps; i++) {
-          // Each goes first in every other repetition: a run pays for what the one before left (dirty pages being
-          // written back, a disk's discards of the files just deleted), which on a disk is most of the noise.
+          // Each goes first in every other repetition, and each run starts after a sync: a run pays for what the one
+          // before left (dirty pages being written back, a disk's discards of the files just deleted), which on a disk
+          // was most of the noise.
           const runCurl = async () => {
             const c = await curlRun(urls, storage.dir);
             curl.push(count / c.wallS);
