@@ -6,10 +6,22 @@
 // by Content-Length, chunked coding or the end of the connection, 1xx responses skipped, idle timeouts, a stale
 // kept-alive connection retried once on a fresh one, pause/resume for a slow consumer, abort at any point. Anything
 // fancier (proxies) goes through undici itself (main.ts).
-import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Dispatcher } from 'undici';
+import {
+  bodyFraming,
+  ChunkedDecoder,
+  type Framing,
+  HttpError,
+  headEnd,
+  header,
+  keepAliveFor,
+  MAX_HEADER_BYTES,
+  type ParsedHead,
+  parseHead,
+  requestText,
+} from './http1-message.ts';
 
 export interface Http1PoolOptions {
   /** Connecting may take this long. */
@@ -28,19 +40,6 @@ export interface BodyHandler extends Dispatcher.DispatchHandler {
   bodyBuffer?(length: number): Buffer | undefined;
 }
 
-/** An error of the exchange, with a code the downloader classifies like the socket's own (ECONNRESET, ETIMEDOUT …). */
-export class HttpError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-/** Response headers larger than this are refused (undici and Node allow 16 KB by default). */
-const MAX_HEADER_BYTES = 64 * 1024;
 /**
  * The first read of a response goes to the connection's own buffer (the headers' length is unknown), and the body
  * bytes in it are then copied into the body's buffer: into shared memory, which V8 copies with relaxed atomics (slow).
@@ -50,12 +49,6 @@ const FIRST_READ_BYTES = 2048;
 const SLAB_BYTES = 64 * 1024;
 /** A slab with less room than this left is not read into again. */
 const SLAB_MIN_READ = 8 * 1024;
-const MAX_CHUNK_LINE = 4096;
-const UNSAFE_HEADER = /[\r\n\0]/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const DIGITS = /^\d{1,15}$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
-
 interface Origin {
   key: string;
   secure: boolean;
@@ -129,12 +122,7 @@ enum State {
   Dead,
 }
 
-enum ChunkState {
-  Size,
-  Data,
-  DataEnd,
-  Trailer,
-}
+const FRAMED_BY: Record<Framing, State> = { length: State.Length, chunked: State.Chunked, close: State.UntilClose };
 
 class Connection {
   readonly socket: net.Socket;
@@ -158,9 +146,7 @@ class Connection {
   idleSince = 0;
   /** The socket's inactivity limit now: set again only when an exchange needs another (a timer object each time). */
   private timeoutMs = -1;
-  private chunk = ChunkState.Size;
-  private chunkLeft = 0;
-  private line = '';
+  private chunks: ChunkedDecoder | undefined;
 
   constructor(
     readonly origin: Origin,
@@ -347,7 +333,9 @@ class Connection {
       let framing: State;
       let length = 0;
       try {
-        ({ framing, length } = bodyFraming(status, headers));
+        const body = bodyFraming(status, headers);
+        framing = FRAMED_BY[body.framing];
+        length = body.length;
       } catch (err) {
         this.failExchange(err as Error);
         return;
@@ -390,6 +378,7 @@ class Connection {
       if (this.deliver(view) && this.remaining === 0) this.finish();
       return;
     }
+    if (framing === State.Chunked) this.chunks = new ChunkedDecoder();
     if (leftover.length === 0) return;
     const view = this.copyToSlab(leftover);
     if (framing === State.Chunked) this.chunked(view);
@@ -405,65 +394,18 @@ class Connection {
     return this.takeSlab(bytes.length);
   }
 
-  /** Undoes the chunked coding of `data` (RFC 9112 §7.1); chunk extensions and trailers are read and dropped. */
   private chunked(data: Buffer): void {
-    let i = 0;
-    while (i < data.length) {
-      switch (this.chunk) {
-        case ChunkState.Size:
-        case ChunkState.Trailer: {
-          const nl = data.indexOf(10, i);
-          const stop = nl < 0 ? data.length : nl;
-          this.line += data.toString('latin1', i, stop);
-          i = stop;
-          if (this.line.length > MAX_CHUNK_LINE) {
-            this.failExchange(new HttpError('ERR_BAD_RESPONSE', 'a chunk size or trailer line is too long'));
-            return;
-          }
-          if (nl < 0) return;
-          i++;
-          const line = this.line.endsWith('\r') ? this.line.slice(0, -1) : this.line;
-          this.line = '';
-          if (this.chunk === ChunkState.Trailer) {
-            if (line !== '') continue;
-            if (i < data.length) this.keepAlive = false;
-            this.finish();
-            return;
-          }
-          const hex = line.split(';', 1)[0].trim();
-          const size = /^[0-9a-fA-F]{1,12}$/.test(hex) ? Number.parseInt(hex, 16) : Number.NaN;
-          if (Number.isNaN(size)) {
-            this.failExchange(new HttpError('ERR_BAD_RESPONSE', `bad chunk size line "${line.slice(0, 40)}"`));
-            return;
-          }
-          if (size === 0) this.chunk = ChunkState.Trailer;
-          else {
-            this.chunk = ChunkState.Data;
-            this.chunkLeft = size;
-          }
-          break;
-        }
-        case ChunkState.Data: {
-          const take = Math.min(this.chunkLeft, data.length - i);
-          const view = data.subarray(i, i + take);
-          i += take;
-          this.chunkLeft -= take;
-          if (this.chunkLeft === 0) this.chunk = ChunkState.DataEnd;
-          if (!this.deliver(view)) return;
-          break;
-        }
-        case ChunkState.DataEnd: {
-          const c = data[i++];
-          if (c === 13) break;
-          if (c !== 10) {
-            this.failExchange(new HttpError('ERR_BAD_RESPONSE', 'a chunk does not end with CRLF'));
-            return;
-          }
-          this.chunk = ChunkState.Size;
-          break;
-        }
-      }
+    let end: number;
+    try {
+      end = (this.chunks as ChunkedDecoder).feed(data, (view) => this.deliver(view));
+    } catch (err) {
+      this.failExchange(err as Error);
+      return;
     }
+    if (end < 0) return;
+    // bytes after the message: this connection cannot be trusted with another request
+    if (end < data.length) this.keepAlive = false;
+    this.finish();
   }
 
   /** The response is complete: the connection goes back to the pool (or is closed), then the handler hears of it. */
@@ -471,8 +413,7 @@ class Connection {
     const exchange = this.exchange as Exchange;
     this.exchange = undefined;
     this.body = undefined;
-    this.chunk = ChunkState.Size;
-    this.line = '';
+    this.chunks = undefined;
     this.served++;
     exchange.conn = undefined;
     exchange.over = true;
@@ -544,81 +485,6 @@ class Connection {
   }
 }
 
-interface ParsedHead {
-  minor: number;
-  status: number;
-  message: string;
-  headers: IncomingHttpHeaders;
-}
-
-/** Where the header block ends ("\r\n\r\n", or bare "\n\n" from a sloppy server), and the separator's length. */
-function headEnd(buf: Buffer, length: number): { at: number; length: number } | undefined {
-  let from = 0;
-  for (;;) {
-    const nl = buf.indexOf(10, from);
-    if (nl < 0 || nl >= length) return undefined;
-    if (nl + 1 < length && buf[nl + 1] === 10) return { at: nl, length: 2 };
-    if (nl + 2 < length && buf[nl + 1] === 13 && buf[nl + 2] === 10) {
-      return buf[nl - 1] === 13 ? { at: nl - 1, length: 4 } : { at: nl, length: 3 };
-    }
-    from = nl + 1;
-  }
-}
-
-function parseHead(text: string): ParsedHead {
-  const lines = text.split('\n');
-  const statusLine = lines[0].endsWith('\r') ? lines[0].slice(0, -1) : lines[0];
-  const m = STATUS_LINE.exec(statusLine);
-  if (!m) throw new HttpError('ERR_BAD_RESPONSE', `not an HTTP/1.x status line: "${statusLine.slice(0, 60)}"`);
-  const headers: IncomingHttpHeaders = Object.create(null);
-  for (let i = 1; i < lines.length; i++) {
-    let line = lines[i];
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon) : '';
-    if (!TOKEN.test(name)) {
-      throw new HttpError('ERR_BAD_RESPONSE', `malformed response header line "${line.slice(0, 60)}"`);
-    }
-    const key = name.toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const had = headers[key];
-    if (had === undefined) headers[key] = value;
-    else if (Array.isArray(had)) had.push(value);
-    else headers[key] = [had, value];
-  }
-  return { minor: Number(m[1]), status: Number(m[2]), message: m[3] ?? '', headers };
-}
-
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
-
-/** How the body is framed (RFC 9112 §6.3) and its length when a Content-Length says it. */
-function bodyFraming(status: number, headers: IncomingHttpHeaders): { framing: State; length: number } {
-  if (status === 204 || status === 304) return { framing: State.Length, length: 0 };
-  const transfer = header(headers, 'transfer-encoding');
-  if (transfer !== undefined) {
-    const codings = transfer.toLowerCase().split(',');
-    return { framing: codings[codings.length - 1].trim() === 'chunked' ? State.Chunked : State.UntilClose, length: 0 };
-  }
-  const declared = headers['content-length'];
-  if (declared === undefined) return { framing: State.UntilClose, length: 0 };
-  if (typeof declared === 'string' && DIGITS.test(declared)) return { framing: State.Length, length: Number(declared) };
-  const values = (Array.isArray(declared) ? declared : [declared]).flatMap((v) => v.split(',')).map((v) => v.trim());
-  if (!values.every((v) => /^\d{1,15}$/.test(v) && v === values[0])) {
-    throw new HttpError('ERR_BAD_RESPONSE', `invalid Content-Length "${values.join(', ').slice(0, 60)}"`);
-  }
-  return { framing: State.Length, length: Number(values[0]) };
-}
-
-/** How long to keep a connection idle: ours, or less when the server says it closes sooner (a second's margin). */
-function keepAliveFor(hint: string | undefined, ours: number): number {
-  const m = hint ? /(?:^|[,\s])timeout=(\d+)/i.exec(hint) : null;
-  if (!m) return ours;
-  return Math.min(ours, Number(m[1]) * 1000 - 1000);
-}
-
 /** GET requests over pooled HTTP/1.1 connections, one request at a time on each. */
 export class Http1Pool {
   readonly keepAliveMs: number;
@@ -645,7 +511,7 @@ export class Http1Pool {
       exchange = new Exchange(
         this,
         origin,
-        requestText(origin, options),
+        requestText(origin.hostHeader, options),
         handler,
         options.headersTimeout ?? 300_000,
         options.bodyTimeout ?? 300_000,
@@ -775,29 +641,3 @@ const placeholder: Dispatcher.DispatchController = {
   pause() {},
   resume() {},
 };
-
-/** The header lines of a headers object, checked and written once for an object passed again and again. */
-const headerTexts = new WeakMap<object, string>();
-
-function headerText(headers: Dispatcher.DispatchOptions['headers']): string {
-  if (!headers || typeof headers !== 'object' || Array.isArray(headers)) return '';
-  let text = headerTexts.get(headers);
-  if (text !== undefined) return text;
-  text = '';
-  for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-    if (value === undefined) continue;
-    const v = Array.isArray(value) ? value.join(', ') : String(value);
-    if (!TOKEN.test(name) || UNSAFE_HEADER.test(v)) throw new TypeError(`invalid request header ${name}`);
-    text += `${name}: ${v}\r\n`;
-  }
-  headerTexts.set(headers, text);
-  return text;
-}
-
-function requestText(origin: Origin, options: Dispatcher.DispatchOptions): string {
-  const path = options.path;
-  if (!path.startsWith('/') || UNSAFE_HEADER.test(path) || path.includes(' ')) {
-    throw new TypeError(`invalid request path "${path.slice(0, 60)}"`);
-  }
-  return `GET ${path} HTTP/1.1\r\nhost: ${origin.hostHeader}\r\n${headerText(options.headers)}\r\n`;
-}
