@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger, type Logger } from '@image-search/log';
 import { acquireFolderLock, FolderLockHeldError } from '@image-search/process';
-import { EnvHttpProxyAgent } from 'undici';
 import { FileWriter } from './file-writer.ts';
 import { Http1Pool } from './http1.ts';
 import { KeyTable } from './key-table.ts';
@@ -68,10 +67,11 @@ async function main(): Promise<void> {
   }
   const writer = new FileWriter(config.MAX_CONCURRENCY);
   // Through a proxy (HTTP_PROXY / HTTPS_PROXY, minus NO_PROXY), undici does the tunnelling; otherwise the lean client.
-  // Empty strings, not undefined: undici would read the environment itself (lower-case names too).
+  // Empty strings, not undefined: undici would read the environment itself (lower-case names too). Loaded only then:
+  // importing undici costs ~0.1 s at every start.
   const proxied = Boolean(config.HTTP_PROXY || config.HTTPS_PROXY);
   const dispatcher = proxied
-    ? new EnvHttpProxyAgent({
+    ? new (await import('undici')).EnvHttpProxyAgent({
         httpProxy: config.HTTP_PROXY ?? '',
         httpsProxy: config.HTTPS_PROXY ?? '',
         noProxy: config.NO_PROXY ?? '',
