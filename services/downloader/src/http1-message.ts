@@ -98,6 +98,7 @@ export function parseHead(text: string): ParsedHead {
   return { minor: Number(m[1]), status: Number(m[2]), message: m[3] ?? '', headers };
 }
 
+/** A header's value, repeated ones joined with ", " as RFC 9110 allows. */
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v.join(', ') : v;

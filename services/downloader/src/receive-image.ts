@@ -1,8 +1,9 @@
-// One HTTP exchange through undici's dispatch API: the handler gets the status, headers and body chunks as plain
-// callbacks, which costs far less per picture than request() (a Readable body, an async iterator, a promise per chunk:
-// measured ~1.5x the CPU on loopback). The body goes through any content or transfer coding, is checked against
-// MAX_IMAGE_BYTES as it arrives and sniffed from its first bytes; it is handed back in buffers that own their memory
-// (for the file writer thread), or, when large, lands in a temporary file next to its final place as it comes.
+// One HTTP exchange through the dispatch API (of the lean client in http1.ts, or of undici behind a proxy): the
+// handler gets the status, headers and body chunks as plain callbacks, which costs far less per picture than a
+// Readable body with a promise per chunk. The body goes through any content or transfer coding, is checked against
+// MAX_IMAGE_BYTES as it arrives and sniffed from its first bytes; it lands in a slot of the shared arena the lean
+// client reads it into, or in buffers that own their memory (for the file writer thread), or, when large, in a
+// temporary file next to its final place as it comes.
 import { closeSync, openSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Transform } from 'node:stream';
@@ -10,6 +11,7 @@ import zlib from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import type { ArenaBody, BodyArena } from './body-arena.ts';
 import type { BodyHandler } from './http1.ts';
+import { header } from './http1-message.ts';
 import { SNIFF_BYTES, type Sniffed, sniffImage } from './sniff.ts';
 import { tempPathFor, writeChunksSync } from './store.ts';
 
@@ -75,11 +77,6 @@ const DRAIN_LIMIT = 64 * 1024;
  * loopback). Larger bodies spill to the temporary file as they come, so memory stays bounded by MAX_CONCURRENCY × this.
  */
 export const IN_MEMORY_BYTES = 1024 * 1024;
-
-export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
 
 function codingsOf(headers: IncomingHttpHeaders): string[] {
   const content = headers['content-encoding'];
