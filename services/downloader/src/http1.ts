@@ -49,6 +49,7 @@ const FIRST_READ_BYTES = 2048;
 const SLAB_BYTES = 64 * 1024;
 /** A slab with less room than this left is not read into again. */
 const SLAB_MIN_READ = 8 * 1024;
+
 interface Origin {
   key: string;
   secure: boolean;
