@@ -78,7 +78,6 @@ class Exchange implements Dispatcher.DispatchController {
   over = false;
 
   constructor(
-    readonly pool: Http1Pool,
     public origin: Origin,
     readonly request: string,
     readonly handler: BodyHandler,
@@ -308,7 +307,7 @@ class Connection {
       const head = this.head;
       const end = headEnd(head, this.headLength);
       if (!end ? this.headLength > MAX_HEADER_BYTES : end.at > MAX_HEADER_BYTES) {
-        this.failExchange(new HttpError('ERR_BAD_RESPONSE', `response headers larger than ${MAX_HEADER_BYTES} bytes`));
+        this.close(new HttpError('ERR_BAD_RESPONSE', `response headers larger than ${MAX_HEADER_BYTES} bytes`));
         return;
       }
       if (!end) return;
@@ -317,14 +316,14 @@ class Connection {
       try {
         parsed = parseHead(head.toString('latin1', 0, end.at));
       } catch (err) {
-        this.failExchange(err as Error);
+        this.close(err as Error);
         return;
       }
       const leftover = head.subarray(end.at + end.length, this.headLength);
       const { status, headers } = parsed;
       if (status >= 100 && status < 200) {
         if (status === 101) {
-          this.failExchange(new HttpError('ERR_BAD_RESPONSE', 'the server switched protocols (101) on a GET'));
+          this.close(new HttpError('ERR_BAD_RESPONSE', 'the server switched protocols (101) on a GET'));
           return;
         }
         // informational (100 Continue, 103 Early Hints): the real response follows
@@ -338,7 +337,7 @@ class Connection {
         framing = FRAMED_BY[body.framing];
         length = body.length;
       } catch (err) {
-        this.failExchange(err as Error);
+        this.close(err as Error);
         return;
       }
       const connection = header(headers, 'connection')?.toLowerCase() ?? '';
@@ -372,7 +371,6 @@ class Connection {
         this.bodyAt = take;
         view = this.body.subarray(0, take);
       } else {
-        this.slabRoom(take);
         view = this.copyToSlab(leftover.subarray(0, take));
       }
       this.remaining -= take;
@@ -400,7 +398,7 @@ class Connection {
     try {
       end = (this.chunks as ChunkedDecoder).feed(data, (view) => this.deliver(view));
     } catch (err) {
-      this.failExchange(err as Error);
+      this.close(err as Error);
       return;
     }
     if (end < 0) return;
@@ -460,7 +458,7 @@ class Connection {
       message = `could not connect to ${this.origin.key} within ${seconds(this.pool.connectTimeoutMs)}`;
     else if (this.state === State.Head) message = `no response headers within ${seconds(exchange.headersTimeoutMs)}`;
     else message = `no body bytes for ${seconds(exchange.bodyTimeoutMs)}`;
-    this.failExchange(new HttpError('ETIMEDOUT', message));
+    this.close(new HttpError('ETIMEDOUT', message));
   }
 
   /** The connection failed or closed: the exchange on it (if any) fails, or is retried when that is safe. */
@@ -479,10 +477,6 @@ class Connection {
       return;
     }
     exchange.fail(err);
-  }
-
-  private failExchange(err: Error): void {
-    this.close(err);
   }
 }
 
@@ -510,7 +504,6 @@ export class Http1Pool {
       if ((options.method ?? 'GET') !== 'GET') throw new TypeError('this client only sends GET requests');
       const origin = this.originOf(String(options.origin));
       exchange = new Exchange(
-        this,
         origin,
         requestText(origin.hostHeader, options),
         handler,
