@@ -1,5 +1,6 @@
 // GET /meta (what is serving: model, index, cluster), /healthz (the process is alive) and /readyz (it can answer
 // searches: Elasticsearch reachable, index present and matching the model, model loaded).
+import type { ExportVersions } from '@image-search/clip';
 import { EsUnavailableError, indexInfo } from '@image-search/search-index';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
@@ -7,6 +8,10 @@ import { errorSchema, healthSchema, type Meta, metaSchema, readySchema } from '.
 
 export function modelName(m: { name: string; pretrained: string }): string {
   return m.pretrained ? `${m.name}/${m.pretrained}` : m.name;
+}
+
+function exportedWith(v: ExportVersions | undefined): Meta['exported_with'] {
+  return v ? { torch: v.torch, open_clip: v.openClip, onnx: v.onnx } : null;
 }
 
 export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isModelReady(): boolean }) {
@@ -35,6 +40,7 @@ export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isMod
         cluster: info.clusterName,
         model_dir: model.dir,
         synthetic: model.manifest.synthetic,
+        exported_with: exportedWith(model.manifest.exportedWith),
         concrete_index: info.concreteIndex,
         provider: model.provider,
         cluster_status: info.clusterStatus,
