@@ -1,7 +1,7 @@
 // The product as users run it: every image built from its Dockerfile, the compose stack brought up and healthy, a URL
 // list of generated colour pictures served from the host, a search through the UI port, then everything torn down.
-// Nothing can be pulled here, so base images are local stand-ins (standins.ts) and the `model` service makes the tiny
-// synthetic model (compose.override.yml). Builds trust this machine's CA bundle through docker/certs/ (the extra-CA
+// Nothing can be pulled here, so base images are local stand-ins under names of their own (standins.ts), and the `model`
+// service makes the tiny synthetic model and verifies it (compose.override.yml). Builds trust this machine's CA bundle through docker/certs/ (the extra-CA
 // route that works with docker-compose 1.29 too).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,7 +81,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
   beforeAll(async () => {
     const t0 = Date.now();
     process.env.DOCKER_HOST = engine.host;
-    await buildStandins();
+    const standins = await buildStandins();
     timings.standins = Date.now() - t0;
 
     const files = new Map<string, Buffer>();
@@ -118,6 +118,8 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
       DOCKER_BUILDKIT: '1',
       COMPOSE_DOCKER_CLI_BUILD: '1',
       IMAGE_SEARCH_TEST_URL_FILE: urlFile,
+      IMAGE_SEARCH_NODE_STANDIN: standins.node,
+      IMAGE_SEARCH_ES_STANDIN: standins.es,
       ES_JAVA_OPTS: '-Xms512m -Xmx512m',
       ES_PORT: String(await freePort()),
       API_PORT: String(await freePort()),

@@ -1,9 +1,11 @@
 // Local stand-ins for the base images the Dockerfiles and the compose file name, for machines that cannot pull from a
 // registry (used by `pnpm test:containers`; also runnable alone: `pnpm exec tsx test/containers/standins.ts [--rebuild]`):
-//   image-search/debian-standin:bookworm  a Debian root file system from debootstrap (cached as a tarball)
-//   node:<version>-bookworm-slim          that plus this machine's Node, npm and corepack (docker/standins/node)
-//   docker.elastic.co/elasticsearch/...   the Elasticsearch 8 jars of `pnpm es:start` plus this JDK (docker/standins/es)
-// An image that is already there (a real one pulled earlier, or a stand-in from a previous run) is kept.
+//   image-search/debian-standin:bookworm            a Debian root file system from debootstrap (cached as a tarball)
+//   image-search/node-standin:<official tag>        that plus this machine's Node, npm and corepack (docker/standins/node)
+//   image-search/elasticsearch-standin:<tag>        the Elasticsearch 8 jars of `pnpm es:start` plus this JDK
+// They have names of their own, never the official ones, so a later real `docker compose up` on the same engine never
+// runs a stand-in: the suite passes them to the builds as the NODE_IMAGE build argument and to the es service (see
+// test/containers/compose.override.yml). A stand-in that is already there (from a previous run) is kept.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -65,6 +67,12 @@ export function esImageName(): string {
   return m[1];
 }
 
+/** The stand-in's own name for an official image: `image-search/<last path part>-standin:<tag>`. */
+export function standinName(official: string): string {
+  const [repository, tag] = official.split(':');
+  return `image-search/${repository.split('/').pop()}-standin:${tag}`;
+}
+
 function buildDebian(rebuild: boolean): void {
   if (!rebuild && imageExists(DEBIAN_STANDIN)) return;
   const tarball = path.join(cacheDir, 'debian-bookworm-minbase.tar');
@@ -111,12 +119,13 @@ function withContext(prefix: string, fill: (dir: string) => void, build: (dir: s
 }
 
 function buildNode(rebuild: boolean): string {
-  const name = nodeImageName();
+  const official = nodeImageName();
+  const name = standinName(official);
   if (!rebuild && imageExists(name)) return name;
   const node = realpathSync(process.execPath);
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '');
-  if (!name.startsWith(`node:${version}-`)) {
-    say(`warning: this machine's Node is ${version} but the Dockerfiles pin ${name}; the stand-in runs ${version}`);
+  if (!official.startsWith(`node:${version}-`)) {
+    say(`warning: this machine's Node is ${version} but the Dockerfiles pin ${official}; the stand-in runs ${version}`);
   }
   const modules = path.resolve(path.dirname(node), '../lib/node_modules');
   withContext(
@@ -133,7 +142,7 @@ function buildNode(rebuild: boolean): string {
 }
 
 async function buildEs(rebuild: boolean): Promise<string> {
-  const name = esImageName();
+  const name = standinName(esImageName());
   if (!rebuild && imageExists(name)) return name;
   const { resolveClasspath } = await import('../../scripts/es/local-es.ts');
   const classpath = (await resolveClasspath((line) => say(line))).split(path.delimiter).filter(Boolean);
@@ -171,7 +180,7 @@ function javaFiles(dir: string): string[] {
     .map((e) => path.join(e.parentPath, e.name));
 }
 
-/** Makes every stand-in that is missing; returns the names of the node and Elasticsearch images. */
+/** Makes every stand-in that is missing; returns the names of the node and Elasticsearch stand-ins. */
 export async function buildStandins(opts: { rebuild?: boolean } = {}): Promise<{ node: string; es: string }> {
   const rebuild = opts.rebuild ?? false;
   buildDebian(rebuild);

@@ -2,7 +2,6 @@
 // per text batch on rn50), so on the main thread no other request — a cached query, /healthz, a file — could be
 // answered meanwhile. In a worker the event loop stays free and only the queries that need the model wait for it. An
 // uploaded picture is decoded there too: Pillow's resample in JS takes milliseconds of this thread for a large photo.
-import { Worker } from 'node:worker_threads';
 import {
   type Device,
   ImageDecodeError,
@@ -10,6 +9,7 @@ import {
   type ModelManifest,
   type Provider,
 } from '@image-search/clip';
+import { startTsWorker } from '@image-search/process';
 import type { PictureEmbedding, QueryModel } from './query-embedder.ts';
 
 export interface QueryModelOptions {
@@ -54,13 +54,11 @@ function workerError(name: string, message: string, code?: ImageDecodeErrorCode)
  * loader's own message (bad model folder, DEVICE=cuda without CUDA) when it cannot.
  */
 export function startQueryModel(dir: string, opts: QueryModelOptions = {}): Promise<QueryModel> {
-  // A worker inherits neither this thread's module hooks nor a test runner's transform: register tsx's loader first.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./query-model-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  const worker = new Worker(code, {
-    eval: true,
-    workerData: { dir, device: opts.device, threads: opts.threads, logLevel: opts.logLevel },
+  const worker = startTsWorker(new URL('./query-model-worker.ts', import.meta.url), {
+    dir,
+    device: opts.device,
+    threads: opts.threads,
+    logLevel: opts.logLevel,
   });
 
   const pending = new Map<number, { resolve(r: Result): void; reject(e: Error): void }>();
