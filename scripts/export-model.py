@@ -24,6 +24,7 @@ Exit codes: 0 exported or already there, 1 parity check failed, 2 bad arguments 
 from __future__ import annotations
 
 import argparse
+import copy
 import inspect
 import json
 import os
@@ -224,6 +225,9 @@ def onnx_export(torch, module, example, path: Path, input_name: str, dynamic: di
     # The TorchScript exporter handles open_clip's modules; newer torch defaults to the dynamo one.
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
+    # The exporter folds BatchNorm into the convolutions in place (torch 1.13): export a copy, so the model that
+    # computes the reference embeddings stays the model that was exported.
+    module = copy.deepcopy(module)
     # With gradients enabled and weights that require them, nn.MultiheadAttention never takes its fused fast path
     # (on torch 1.13 the only way to keep it off; 2.x is also switched off by disable_mha_fast_path).
     for p in module.parameters():

@@ -106,19 +106,6 @@ describe.skipIf(why)('the OpenCLIP export, verified by the runtime that serves i
     }
   });
 
-  it('refuses a folder whose export does not match its reference', async () => {
-    const broken = path.join(work, 'broken');
-    await mkdir(broken);
-    const rn50 = exported.RN50.dir;
-    for (const f of ['model.json', 'visual.onnx', 'bpe_simple_vocab_16e6.txt.gz', 'reference.json', 'reference'])
-      spawnSync('cp', ['-r', path.join(rn50, f), broken]);
-    // ViT-B-32's text tower in RN50's folder: same shapes and names, different weights.
-    spawnSync('cp', [path.join(exported['ViT-B-32'].dir, 'textual.onnx'), broken]);
-    const { status, stderr } = verify(broken);
-    expect(status).toBe(1);
-    expect(stderr).toMatch(/FAILED: .* does not reproduce PyTorch .* text .* has cosine/);
-  });
-
   it('searches photos indexed by the real embedder with the exported RN50 through the real search-api', async () => {
     const photos = await realPhotos(6);
     expect(photos.length, 'needs ../shared/fixtures/images/coco-mini').toBe(6);
