@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realPhotos } from '../services/embedder/test/fixtures.ts';
-import { type Child, deleteIndices, runTsx, startSearchApi } from '../services/ui/test/stack.ts';
+import { type Child, deleteIndices, indexOnce, startSearchApi } from '../services/ui/test/stack.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const pythonPath = path.resolve(root, '../shared/fixtures/python');
@@ -122,12 +122,7 @@ describe.skipIf(why)('the OpenCLIP export, verified by the runtime that serves i
     };
     let api: { url: string; child: Child } | undefined;
     try {
-      await runTsx('embedder', 'services/embedder/src/main.ts', ['--once'], {
-        ...env,
-        STATE_DIR: path.join(work, 'state'),
-        DEVICE: 'cpu',
-        LOG_LEVEL: 'WARN',
-      });
+      await indexOnce(env, path.join(work, 'state'));
       api = await startSearchApi(env);
       const meta = await (await fetch(`${api.url}/meta`)).json();
       expect(meta).toMatchObject({ vector_dim: 1024, doc_count: 6, exported_with: { open_clip: '2.29.0' } });
