@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Preprocessed } from '@image-search/clip';
 import { type Logger, Progress } from '@image-search/log';
+import { readSourceUrl } from '@image-search/picture-store';
 import {
   aliasTargets,
   type BulkOp,
@@ -15,7 +16,6 @@ import { untilAvailable } from './es-retry.ts';
 import { embedCandidates, type PipelineCounts } from './pipeline.ts';
 import { planRound } from './plan.ts';
 import { scanFolder } from './scan.ts';
-import { readSourceUrl } from './source-url.ts';
 import type { StateRecord, StateStore } from './state.ts';
 import { removeThumbnail } from './thumbnails.ts';
 
