@@ -1,7 +1,8 @@
 // `pnpm stack`: the whole product as local processes, for machines without Docker. Uses ES_HOST when it answers (or
 // starts the local Elasticsearch), the model in MODEL_DIR (or a tiny synthetic one, with a warning), then runs
-// downloader, embedder, search-api and ui with prefixed logs and state under DATA_DIR, waits until a search through
-// the UI port would work and prints the address. Ctrl-C stops every child, and the Elasticsearch it started.
+// downloader, embedder, search-api and ui with prefixed, readable logs (pino-pretty) and state under DATA_DIR, waits
+// until a search through the UI port would work and prints the address. Ctrl-C stops every child, and the
+// Elasticsearch it started.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { parseEnv as parseDotenv } from 'node:util';
 import { ensureSyntheticModel, readManifest } from '@image-search/clip';
 import { exitOnConfigError, loadStackConfig } from '@image-search/config';
 import { isElasticsearchUp, type LocalEs, startLocalElasticsearch } from '@image-search/local-elasticsearch';
+import { prettyFactory } from 'pino-pretty';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READY_TIMEOUT_MS = 10 * 60_000;
@@ -20,6 +22,14 @@ const SIGNAL_ALONE_MS = 4_000;
 const colour = process.stdout.isTTY
   ? (code: number, s: string) => `\x1b[${code}m${s}\x1b[0m`
   : (_: number, s: string) => s;
+
+/** The services' JSON log lines as one readable line each (the service is already in the prefix); others as they are. */
+const pretty = prettyFactory({
+  colorize: Boolean(process.stdout.isTTY),
+  singleLine: true,
+  ignore: 'pid,hostname,service,name',
+  translateTime: 'SYS:HH:MM:ss.l',
+});
 
 function say(line: string): void {
   process.stdout.write(`${colour(1, '[stack]')} ${line}\n`);
@@ -90,7 +100,11 @@ function startChild(name: string, script: string, args: string[], env: NodeJS.Pr
   });
   const prefix = colour(tint, `[${name}]`.padEnd(13));
   for (const stream of [proc.stdout, proc.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix} ${line}\n`));
+    if (stream) {
+      createInterface({ input: stream }).on('line', (line) =>
+        process.stdout.write(`${prefix} ${pretty(line).trimEnd()}\n`),
+      );
+    }
   }
   const exited = new Promise<number | null>((resolve) =>
     proc.once('exit', (code, signal) => resolve(signal ? null : code)),

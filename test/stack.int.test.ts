@@ -154,6 +154,9 @@ describe('pnpm stack', () => {
     );
     expect(output).toMatch(/ready: open http:\/\/localhost:\d+/);
     expect(output).toMatch(/TINY SYNTHETIC/);
+    // Readable lines, not JSON: "[search-api]  12:00:01.234 INFO: model loaded and warmed up {…}".
+    expect(output).toMatch(/\[search-api\]\s+\S+ INFO: model loaded and warmed up \{/);
+    expect(output).not.toMatch(/"level":"info"/);
 
     const pids = [...output.matchAll(/started (\S+) \(pid (\d+)\)/g)].map((m) => Number(m[2]));
     expect(pids).toHaveLength(4);

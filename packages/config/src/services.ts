@@ -20,6 +20,11 @@ const logging = {
   LOG_LEVEL: oneOf('INFO', LOG_LEVELS),
 };
 
+/** A long-running worker that shows no progress for this long counts as stuck (its health check fails). */
+const health = {
+  HEALTH_STALE_SECONDS: seconds('180', { min: 5 }),
+};
+
 const model = {
   MODEL: str('RN50', 'an OpenCLIP model name, e.g. RN50 or ViT-B-32'),
   PRETRAINED: str('openai', 'an OpenCLIP pretrained tag, e.g. openai or laion2b_s34b_b79k'),
@@ -55,6 +60,7 @@ const folders = {
 
 export const downloaderSpec = {
   ...logging,
+  ...health,
   URL_FILE: str('/data/image_urls.txt', 'a file path'),
   OUTPUT_DIR: str('/data/images', 'a folder path'),
   MAX_CONCURRENCY: int(32, { min: 1, max: 1024 }),
@@ -74,6 +80,7 @@ export const downloaderSpec = {
 
 export const embedderSpec = {
   ...logging,
+  ...health,
   ...model,
   ...elasticsearch,
   ...index,

@@ -1,10 +1,11 @@
 // `pnpm downloader [--once]`: downloads every URL of URL_FILE into OUTPUT_DIR, then re-reads the list every
 // POLL_SECONDS. SIGTERM/SIGINT: no new downloads; in-flight ones get a few seconds to finish, then are cut and cleaned.
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger, type Logger } from '@image-search/log';
-import { acquireFolderLock, FolderLockHeldError } from '@image-search/process';
+import { acquireFolderLock, FolderLockHeldError, Heartbeat } from '@image-search/process';
 import { FileWriter } from './file-writer.ts';
 import { Http1Pool } from './http1.ts';
 import { KeyTable } from './key-table.ts';
@@ -65,6 +66,10 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  const heartbeat = new Heartbeat(path.join(stateDir(config.OUTPUT_DIR), 'heartbeat.json'), {
+    staleAfterMs: config.HEALTH_STALE_SECONDS * 1000,
+  });
+  heartbeat.idle();
   const writer = new FileWriter(config.MAX_CONCURRENCY);
   // Through a proxy (HTTP_PROXY / HTTPS_PROXY, minus NO_PROXY), undici does the tunnelling; otherwise the lean client.
   // Empty strings, not undefined: undici would read the environment itself (lower-case names too). Loaded only then:
@@ -105,9 +110,11 @@ async function main(): Promise<void> {
       stop: stop.signal,
       abort: abort.signal,
       reportedInvalid: new KeyTable(),
+      heartbeat,
     };
     try {
       while (!stop.signal.aborted) {
+        heartbeat.working();
         await runRound(
           {
             urlFile: config.URL_FILE,
@@ -122,6 +129,7 @@ async function main(): Promise<void> {
           },
           roundState,
         );
+        heartbeat.idle();
         if (once) break;
         await sleep(config.POLL_SECONDS * 1000, undefined, { signal: stop.signal }).catch(() => {});
       }
@@ -132,6 +140,7 @@ async function main(): Promise<void> {
   } finally {
     await dispatcher.destroy();
     await writer.close();
+    await heartbeat.stop();
     await release();
   }
 }

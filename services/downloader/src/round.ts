@@ -45,6 +45,8 @@ export interface RoundState {
   reportedInvalid: KeyTable;
   /** Set while the list is missing, so the warning comes once and not every poll. */
   listMissing?: boolean;
+  /** Told of every settled URL: what keeps the health check green during a long round. */
+  heartbeat?: { progress(): void };
 }
 
 export interface RoundSummary {
@@ -168,7 +170,9 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
     );
   }
   summary.toFetch = toFetch.length;
-  log.info(
+  // A round with nothing to fetch comes every POLL_SECONDS: its lines are worth reading only when debugging.
+  const level = toFetch.length > 0 ? 'info' : 'debug';
+  log[level](
     {
       urls: summary.urls,
       toFetch: summary.toFetch,
@@ -189,7 +193,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
   summary.stopped = state.stop.aborted;
   summary.seconds = Math.round((performance.now() - started) / 100) / 10;
   const cpu = process.cpuUsage(cpuAtStart);
-  log.info(
+  log[level](
     {
       new: summary.new,
       alreadyThere: summary.alreadyThere,
@@ -313,6 +317,7 @@ async function fetchAll(
           failure.abort();
         })
         .finally(() => {
+          state.heartbeat?.progress();
           running.delete(task);
           wake?.();
           wake = undefined;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type ClipModel, preprocessOptionsFor } from '@image-search/clip';
 import type { EmbedderConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
-import { acquireFolderLock } from '@image-search/process';
+import { acquireFolderLock, type Heartbeat } from '@image-search/process';
 import {
   type Client,
   createClient,
@@ -54,6 +54,8 @@ export interface RunOptions {
   /** An already loaded model, run on this thread (tests share one); otherwise modelDir's, in a worker thread. */
   model?: ClipModel;
   onRound?(summary: RoundSummary): void;
+  /** Kept fresh while waiting and by every embedded batch during a round (for the container's health check). */
+  heartbeat?: Heartbeat;
 }
 
 export function indexSpecFor(s: EmbedderSettings, model: Pick<ClipModel, 'manifest'>): IndexSpec {
@@ -80,9 +82,11 @@ export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promis
       `the other one (a lock left by a crashed embedder elsewhere frees itself ${staleSeconds} s after its last ` +
       'touch; on this host at once)',
   });
+  opts.heartbeat?.idle();
   try {
     return await embedUntilStopped(s, opts);
   } finally {
+    await opts.heartbeat?.stop();
     await releaseLock();
   }
 }
@@ -140,6 +144,7 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
     logger.info({ workers: decoders.size, provider: tower.provider }, 'decode workers started');
     while (!opts.signal?.aborted) {
       let summary: RoundSummary;
+      opts.heartbeat?.working();
       try {
         summary = await runRound({
           imagesDir: s.IMAGES_DIR,
@@ -151,19 +156,28 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
           store,
           preprocess: (data) => decoders.preprocess(data),
           concurrency: Math.max(4, 2 * decoders.size),
-          embed: (batch) => tower.embed(batch),
+          embed: async (batch) => {
+            const vectors = await tower.embed(batch);
+            opts.heartbeat?.progress();
+            return vectors;
+          },
           logger,
         });
       } catch (err) {
+        opts.heartbeat?.idle();
         // One bad round (a full disk, a refused request) is retried at the next poll; --once reports it and stops.
         if (opts.once || err instanceof WorkerDiedError) throw err;
         logger.error({ err }, 'round failed; retrying after POLL_SECONDS');
         await sleep(s.POLL_SECONDS * 1000, opts.signal);
         continue;
       }
+      opts.heartbeat?.idle();
       summaries.push(summary);
       opts.onRound?.(summary);
-      logger.info(summary, 'round finished');
+      // A round with nothing to do comes every POLL_SECONDS: worth a line only when debugging.
+      if (summary.candidates > 0 || summary.deletedPaths > 0 || summary.promoted)
+        logger.info(summary, 'round finished');
+      else logger.debug(summary, 'round finished: nothing new');
       if (opts.once) break;
       await sleep(s.POLL_SECONDS * 1000, opts.signal);
     }

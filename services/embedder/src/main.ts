@@ -1,6 +1,8 @@
 // `pnpm embedder [--once]`: every picture under IMAGES_DIR searchable in Elasticsearch, re-scanned every POLL_SECONDS.
+import path from 'node:path';
 import { exitOnConfigError, loadEmbedderConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
+import { Heartbeat } from '@image-search/process';
 import { runEmbedder } from './embedder.ts';
 
 const cfg = exitOnConfigError('embedder', () => loadEmbedderConfig());
@@ -19,7 +21,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  await runEmbedder(cfg, { logger, once, signal: stop.signal });
+  const heartbeat = new Heartbeat(path.join(cfg.stateDir, 'heartbeat.json'), {
+    staleAfterMs: cfg.HEALTH_STALE_SECONDS * 1000,
+  });
+  await runEmbedder(cfg, { logger, once, signal: stop.signal, heartbeat });
 } catch (err) {
   logger.fatal({ err }, (err as Error).message);
   process.exitCode = 1;
