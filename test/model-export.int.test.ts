@@ -99,14 +99,15 @@ describe.skipIf(why)('the OpenCLIP export, verified by the runtime that serves i
     expect(status, stderr).toBe(0);
     expect(report).toMatchObject({ ok: true, producer: expect.stringMatching(/^PyTorch /) });
     expect(report.minCosine).toBeGreaterThanOrEqual(0.9999);
-    // The bar means something only if different inputs are far apart, even with random weights.
+    // The bar means something only if it tells different inputs apart, even with random weights (whose RN50 image
+    // embeddings all point nearly the same way: closest pair about 0.9997).
     const reference = JSON.parse(await readFile(path.join(dir, 'reference.json'), 'utf8'));
     for (const kind of ['texts', 'images'] as const) {
       const vectors: number[][] = reference[kind].map((r: { embedding: number[] }) => r.embedding);
       const closest = Math.max(
         ...vectors.flatMap((a, i) => vectors.slice(i + 1).map((b) => a.reduce((s, x, j) => s + x * b[j], 0))),
       );
-      expect(closest, `${model} ${kind}`).toBeLessThan(0.99);
+      expect(closest, `${model} ${kind}`).toBeLessThan(0.9999);
     }
   });
 
@@ -147,5 +148,5 @@ describe.skipIf(why)('the OpenCLIP export, verified by the runtime that serves i
       await api?.child.stop();
       await deleteIndices(esHost, alias);
     }
-  });
+  }, 600_000);
 });

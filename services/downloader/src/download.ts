@@ -3,13 +3,14 @@
 // finds its source URL) and then put in place by the file writer thread before the slot is given back, so bodies
 // waiting for the disk stay bounded by MAX_CONCURRENCY.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RecordFields } from '@image-search/picture-store';
 import type { LimitFunction } from 'p-limit';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { AbortedError, type Attempt, fetchImageOnce } from './fetch-image.ts';
 import type { FileWriter } from './file-writer.ts';
 import type { HostLimit } from './host-limit.ts';
 import type { ImageDispatcher } from './receive-image.ts';
-import type { RecordJournal, UrlRecord } from './records.ts';
+import type { RecordJournal } from './records.ts';
 
 export interface DownloadContext {
   outputDir: string;
@@ -32,7 +33,7 @@ export interface DownloadContext {
 }
 
 /** The outcome, already appended to the journal; null when the download was stopped before it had one. */
-export async function downloadUrl(url: string, stem: string, ctx: DownloadContext): Promise<UrlRecord | null> {
+export async function downloadUrl(url: string, stem: string, ctx: DownloadContext): Promise<RecordFields | null> {
   const parsed = new URL(url);
   const host = parsed.host;
   let last: Extract<Attempt, { ok: false }> | undefined;
@@ -40,7 +41,7 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
   for (let retry = 0; retry <= ctx.maxRetries; retry++) {
     if (ctx.stop.aborted) return null;
     attempts++;
-    let result: Attempt | UrlRecord;
+    let result: Attempt | RecordFields;
     try {
       result = await ctx.hostLimit.run(host, () => ctx.slots(() => attempt(url, parsed, stem, attempts, ctx)));
     } catch (err) {
@@ -59,7 +60,7 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
     }
   }
   const failure = last as Extract<Attempt, { ok: false }>;
-  const record: UrlRecord = {
+  const record: RecordFields = {
     key: stem,
     status: 'failed',
     url,
@@ -84,7 +85,7 @@ async function attempt(
   stem: string,
   attempts: number,
   ctx: DownloadContext,
-): Promise<Extract<Attempt, { ok: false }> | UrlRecord> {
+): Promise<Extract<Attempt, { ok: false }> | RecordFields> {
   if (ctx.stop.aborted) throw new AbortedError();
   const result = await fetchImageOnce(parsed, {
     dispatcher: ctx.dispatcher,
@@ -105,9 +106,9 @@ async function commit(
   result: Extract<Attempt, { ok: true }>,
   attempts: number,
   ctx: DownloadContext,
-): Promise<UrlRecord> {
+): Promise<RecordFields> {
   const file = `${stem}${result.image.ext}`;
-  const record: UrlRecord = {
+  const record: RecordFields = {
     key: stem,
     status: 'done',
     url,

@@ -5,13 +5,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger, type Logger } from '@image-search/log';
+import { stateDir } from '@image-search/picture-store';
 import { acquireFolderLock, FolderLockHeldError, Heartbeat } from '@image-search/process';
 import { FileWriter } from './file-writer.ts';
 import { Http1Pool } from './http1.ts';
 import { KeyTable } from './key-table.ts';
 import { RecordJournal } from './records.ts';
 import { runRound } from './round.ts';
-import { removeStaleTemps, stateDir } from './store.ts';
+import { removeStaleTemps } from './store.ts';
 
 /** How long in-flight downloads may go on after SIGTERM (Docker waits 10 s before SIGKILL). */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     : new Http1Pool({ keepAliveMs: 10_000, connectTimeoutMs: config.REQUEST_TIMEOUT_SECONDS * 1000 });
   try {
     const staleTemps = removeStaleTemps(config.OUTPUT_DIR);
-    const { journal, unreadable } = await RecordJournal.open(stateDir(config.OUTPUT_DIR));
+    const { journal, unreadable } = await RecordJournal.open(config.OUTPUT_DIR);
     if (unreadable > 0) log.warn({ unreadable, file: journal.file }, 'unreadable lines in the record journal ignored');
     log.info(
       {

@@ -6,14 +6,15 @@ import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from '@image-search/log';
 import { Progress } from '@image-search/log';
+import { type PictureKey, pictureKey, type RecordFields } from '@image-search/picture-store';
 import pLimit from 'p-limit';
 import { adoptStoredFile } from './adopt.ts';
 import { type DownloadContext, downloadUrl } from './download.ts';
 import type { FileWriter } from './file-writer.ts';
 import { HostLimit } from './host-limit.ts';
-import { KeyTable, urlKey } from './key-table.ts';
+import { KeyTable } from './key-table.ts';
 import type { ImageDispatcher } from './receive-image.ts';
-import { type RecordJournal, type UrlRecord, UrlState } from './records.ts';
+import { type RecordJournal, UrlState } from './records.ts';
 import { StoredFiles } from './stored-files.ts';
 import { listLines } from './url-list.ts';
 
@@ -123,7 +124,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
       if (line.kind === 'skip') continue;
       if (line.kind === 'invalid') {
         summary.invalid++;
-        const textKey = urlKey(line.text);
+        const textKey = pictureKey(line.text);
         if (state.reportedInvalid.addIfAbsent(textKey)) {
           newlyInvalidCount++;
           if (newlyInvalid.length < MAX_INVALID_SHOWN) {
@@ -132,7 +133,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
         }
         continue;
       }
-      const key = urlKey(line.url);
+      const key = pictureKey(line.url);
       if (!seen.addIfAbsent(key)) {
         summary.duplicates++;
         continue;
@@ -263,7 +264,7 @@ async function fetchAll(
   let fatal: unknown;
 
   /** A picture already there under the URL's name (never one whose record says done: those are skipped). */
-  const adopt = async (url: string, fileName: string): Promise<UrlRecord | null> => {
+  const adopt = async (url: string, fileName: string): Promise<RecordFields | null> => {
     const adoption = await adoptStoredFile(opts.outputDir, fileName, url);
     if (adoption.adopted) {
       summary.adopted++;
@@ -274,7 +275,7 @@ async function fetchAll(
     return null;
   };
 
-  const one = async (url: string, key: ReturnType<typeof urlKey>): Promise<void> => {
+  const one = async (url: string, key: PictureKey): Promise<void> => {
     const storedName = stored.nameOf(key);
     const adopted = storedName === undefined ? null : await adopt(url, storedName);
     if (adopted) {
@@ -308,7 +309,7 @@ async function fetchAll(
       cursor++;
       // The list may have changed since the first read: check again what this line is.
       if (line.kind !== 'url') continue;
-      const key = urlKey(line.url);
+      const key = pictureKey(line.url);
       if (journal.state(key) === UrlState.Done && stored.has(key)) continue;
       while (running.size >= window) await new Promise<void>((resolve) => (wake = resolve));
       const task = one(line.url, key)

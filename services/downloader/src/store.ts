@@ -4,19 +4,9 @@
 import { opendirSync, renameSync, rmSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { stateDir } from '@image-search/picture-store';
 
-/** The downloader's own state lives here; the embedder skips every path segment starting with '.'. */
-export const STATE_DIR = '.downloader';
 const TEMP_MARK = '.tmp-';
-
-export function stateDir(outputDir: string): string {
-  return path.join(outputDir, STATE_DIR);
-}
-
-/** Sidecars (source URL) of pictures stored by earlier versions, which wrote one a picture; still read by the embedder. */
-export function sidecarDir(outputDir: string): string {
-  return path.join(outputDir, STATE_DIR, 'files');
-}
 
 let tempCounter = 0;
 
@@ -47,14 +37,14 @@ export function commitDownload(outputDir: string, tmp: string, fileName: string)
 }
 
 /**
- * Removes temporary files a killed run left behind (in the sidecar folder too, where earlier versions made them).
+ * Removes temporary files a killed run left behind.
  * Reads the folders as streams, so a folder holding a million pictures costs no more memory than an empty one, and
  * synchronously: it runs before anything else, and takes half the time of the async iterator (~0.5 s a million).
  * Returns how many were removed.
  */
 export function removeStaleTemps(outputDir: string): number {
   let removed = 0;
-  for (const dir of [outputDir, stateDir(outputDir), sidecarDir(outputDir)]) {
+  for (const dir of [outputDir, stateDir(outputDir)]) {
     let handle: ReturnType<typeof opendirSync>;
     try {
       handle = opendirSync(dir, { bufferSize: 1024 });

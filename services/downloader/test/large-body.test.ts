@@ -68,7 +68,7 @@ describe('bodies of many socket reads', () => {
     const listFile = path.join(dir, 'urls.txt');
     const paths = Object.keys(bodies) as Array<keyof typeof bodies>;
     await writeFile(listFile, `${paths.map((p) => `${server.base}${p}`).join('\n')}\n`);
-    const { journal } = await RecordJournal.open(path.join(out, '.downloader'));
+    const { journal } = await RecordJournal.open(out);
     const never = new AbortController().signal;
     const log = createLogger('downloader-test', {
       level: 'info',

@@ -50,7 +50,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'downloader-stored-'));
   out = path.join(dir, 'images');
   listFile = path.join(dir, 'urls.txt');
-  journal = (await RecordJournal.open(path.join(out, '.downloader'))).journal;
+  journal = (await RecordJournal.open(out)).journal;
   server.resetCounts();
 });
 
