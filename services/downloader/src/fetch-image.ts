@@ -1,9 +1,11 @@
 // One attempt at one URL: follows up to 5 redirects (http/https only), receives the body (receive-image.ts) and says
 // whether a failure is worth retrying. The attempt has one deadline (REQUEST_TIMEOUT_SECONDS for all of it, redirects
 // included) and a minimum transfer rate, so no server can hold a download, or the round, for longer.
+import { rm } from 'node:fs/promises';
 import { parseRetryAfter } from './backoff.ts';
 import { type ImageSniff, Rejection } from './picture-file.ts';
 import { type ReceiveOptions, receiveImage } from './receive-image.ts';
+import { incompleteBecause } from './whole-picture.ts';
 
 export const MAX_REDIRECTS = 5;
 
@@ -25,7 +27,16 @@ export class AbortedError extends Error {
 }
 
 export type Attempt =
-  | { ok: true; tmp: string; bytes: number; image: ImageSniff; contentId: string; finalUrl: string }
+  | {
+      ok: true;
+      tmp: string;
+      bytes: number;
+      image: ImageSniff;
+      contentId: string;
+      finalUrl: string;
+      /** Only the connection's close ended the body. */
+      closeDelimited: boolean;
+    }
   | {
       ok: false;
       /** Short and stable, for summaries: http_404, timeout, html, too_large, redirect_loop … */
@@ -131,12 +142,22 @@ export async function fetchImageOnce(url: URL, opts: FetchOptions): Promise<Atte
       windowBytes += n;
     },
   };
+  let result: Attempt;
   try {
-    return await followRedirects(url, receive);
+    result = await followRedirects(url, receive);
   } finally {
     clearTimeout(deadline);
     clearInterval(rateCheck);
   }
+  return result.ok && result.closeDelimited ? checkWhole(result) : result;
+}
+
+/** A body that only the connection's close ended: whole only if the picture's own structure says so. */
+async function checkWhole(got: Extract<Attempt, { ok: true }>): Promise<Attempt> {
+  const why = await incompleteBecause(got.tmp, got.bytes, got.image.format);
+  if (!why) return got;
+  await rm(got.tmp, { force: true });
+  return fail('truncated', `the connection closed before the picture ended: ${why}`, true, got.finalUrl);
 }
 
 async function followRedirects(url: URL, opts: ReceiveOptions): Promise<Attempt> {
@@ -147,7 +168,7 @@ async function followRedirects(url: URL, opts: ReceiveOptions): Promise<Attempt>
     const at = current.href;
     switch (got.kind) {
       case 'image':
-        return { ok: true, tmp: got.tmp, bytes: got.bytes, image: got.image, contentId: got.contentId, finalUrl: at };
+        return { ok: true, ...got, finalUrl: at };
       case 'status': {
         const retryable = got.status === 429 || got.status === 408 || got.status >= 500;
         const retryAfterMs = retryable ? parseRetryAfter(got.retryAfter) : undefined;

@@ -1,5 +1,5 @@
-// One HTTP exchange through undici: a GET whose 200 body is decoded (at most MAX_CODINGS content codings), streamed
-// into a PictureFile and, when the connection's close was its only end, checked to be a whole picture. Every other
+// One HTTP exchange through undici: a GET whose 200 body is decoded (at most MAX_CODINGS content codings) and streamed
+// into a PictureFile. Every other
 // status is an outcome of its own; a redirect's or error page's body is drained (up to a limit) so the connection can
 // be reused.
 import type { IncomingHttpHeaders } from 'node:http';
@@ -8,7 +8,6 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { type ImageSniff, PictureFile, Rejection } from './picture-file.ts';
-import { incompleteBecause } from './whole-picture.ts';
 
 export interface ReceiveOptions {
   dispatcher: Dispatcher;
@@ -28,7 +27,8 @@ export type Exchange =
   | { kind: 'redirect'; status: number; location: string | undefined }
   /** Any status but 200 and the redirects. */
   | { kind: 'status'; status: number; retryAfter: string | undefined; detail?: string }
-  | { kind: 'image'; tmp: string; bytes: number; image: ImageSniff; contentId: string }
+  /** `closeDelimited`: only the connection's close ended the body, so only the picture can say it is whole. */
+  | { kind: 'image'; tmp: string; bytes: number; image: ImageSniff; contentId: string; closeDelimited: boolean }
   /** `bytes` of `declared` (Content-Length, when the body had no coding) had come when it failed. */
   | { kind: 'error'; error: unknown; bytes: number; declared: number | undefined };
 
@@ -118,15 +118,17 @@ export async function receiveImage(url: URL, opts: ReceiveOptions): Promise<Exch
       opts.onBytes(chunk.length);
     });
     await pipeline([body, ...decoders, file], { signal });
-    const image = file.image as ImageSniff;
-    const tmp = file.tmp as string;
-    if (closeDelimited(headers)) {
-      const why = await incompleteBecause(tmp, file.bytes, image.format);
-      if (why) throw new Rejection('truncated', `the connection closed before the picture ended: ${why}`, true);
-    }
-    return { kind: 'image', tmp, bytes: file.bytes, image, contentId: file.contentId() };
+    return {
+      kind: 'image',
+      tmp: file.tmp as string,
+      bytes: file.bytes,
+      image: file.image as ImageSniff,
+      contentId: file.contentId(),
+      closeDelimited: closeDelimited(headers),
+    };
   } catch (error) {
-    body.destroy();
+    // refused before the pipeline took the body (its length, its codings): cut it; its abort error tells no one news
+    body.on('error', () => {}).destroy();
     await file.discard();
     return { kind: 'error', error: signal.reason ?? error, bytes: received, declared };
   }
