@@ -9,7 +9,7 @@ import { incompleteBecause } from './whole-picture.ts';
 
 export const MAX_REDIRECTS = 5;
 
-export interface FetchOptions extends Omit<ReceiveOptions, 'signal' | 'onBytes'> {
+export interface FetchOptions extends Omit<ReceiveOptions, 'signal' | 'cut' | 'onBytes'> {
   /** The whole attempt, from the request to the last byte of the last redirect's body. */
   timeoutMs: number;
   /** Fewer bytes than this a second, over any `rateWindowMs`, and the attempt fails (0: no minimum). */
@@ -119,7 +119,11 @@ function isAbort(err: unknown, signal: AbortSignal): boolean {
 
 /** Downloads `url` once. Throws AbortedError when `signal` fires, and errors of the local disk; all else is a result. */
 export async function fetchImageOnce(url: URL, opts: FetchOptions): Promise<Attempt> {
+  // one controller for everything that can end the attempt: shutdown, the deadline, the rate, the server's 1xx storm
   const limits = new AbortController();
+  const onShutdown = () => limits.abort(opts.signal.reason);
+  if (opts.signal.aborted) onShutdown();
+  else opts.signal.addEventListener('abort', onShutdown, { once: true });
   const seconds = opts.timeoutMs / 1000;
   const deadline = setTimeout(() => {
     limits.abort(new Rejection('timeout', `not complete within REQUEST_TIMEOUT_SECONDS (${seconds} s)`, true));
@@ -137,7 +141,8 @@ export async function fetchImageOnce(url: URL, opts: FetchOptions): Promise<Atte
       : undefined;
   const receive: ReceiveOptions = {
     ...opts,
-    signal: AbortSignal.any([opts.signal, limits.signal]),
+    signal: limits.signal,
+    cut: (reason) => limits.abort(reason),
     onBytes: (n) => {
       windowBytes += n;
     },
@@ -148,6 +153,7 @@ export async function fetchImageOnce(url: URL, opts: FetchOptions): Promise<Atte
   } finally {
     clearTimeout(deadline);
     clearInterval(rateCheck);
+    opts.signal.removeEventListener('abort', onShutdown);
   }
   return result.ok && result.closeDelimited ? checkWhole(result) : result;
 }

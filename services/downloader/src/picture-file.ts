@@ -35,6 +35,7 @@ export class PictureFile extends Writable {
     private readonly dir: string,
     private readonly stem: string,
     private readonly maxBytes: number,
+    private readonly onBytes: (n: number) => void,
   ) {
     super({ highWaterMark: 64 * 1024 });
   }
@@ -82,10 +83,12 @@ export class PictureFile extends Writable {
   }
 
   private async take(chunks: Buffer[]): Promise<void> {
+    const before = this.bytes;
     for (const chunk of chunks) {
       this.bytes += chunk.length;
       this.hash.update(chunk);
     }
+    this.onBytes(this.bytes - before);
     if (this.bytes > this.maxBytes) {
       throw new Rejection('too_large', `larger than MAX_IMAGE_BYTES (${this.maxBytes} bytes)`);
     }

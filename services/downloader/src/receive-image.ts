@@ -19,7 +19,9 @@ export interface ReceiveOptions {
   stem: string;
   /** Ends the exchange: its reason is the outcome's error. */
   signal: AbortSignal;
-  /** Told of every body chunk's size as it arrives (the minimum transfer rate watches it). */
+  /** Ends the exchange for `reason` (a server that will not answer). */
+  cut: (reason: Rejection) => void;
+  /** Told of every body chunk's size as it is taken (the minimum transfer rate watches it). */
   onBytes: (n: number) => void;
 }
 
@@ -78,8 +80,7 @@ function closeDelimited(headers: IncomingHttpHeaders): boolean {
 /** Sends one GET for `url` and receives its response. Never rejects: every outcome, failures included, is a value. */
 export async function receiveImage(url: URL, opts: ReceiveOptions): Promise<Exchange> {
   let informational = 0;
-  const cut = new AbortController();
-  const signal = AbortSignal.any([opts.signal, cut.signal]);
+  const { signal } = opts;
   let response: Dispatcher.ResponseData;
   try {
     response = await opts.dispatcher.request({
@@ -88,11 +89,10 @@ export async function receiveImage(url: URL, opts: ReceiveOptions): Promise<Exch
       method: 'GET',
       headers: { 'user-agent': opts.userAgent, accept: ACCEPT },
       signal,
-      highWaterMark: 16 * 1024,
       onInfo: ({ statusCode }) => {
         if (++informational <= MAX_INFORMATIONAL) return;
         const detail = `more than ${MAX_INFORMATIONAL} informational responses (the last ${statusCode}) and no answer`;
-        cut.abort(new Rejection(`http_${statusCode}`, detail, true));
+        opts.cut(new Rejection(`http_${statusCode}`, detail, true));
       },
     });
   } catch (error) {
@@ -104,19 +104,14 @@ export async function receiveImage(url: URL, opts: ReceiveOptions): Promise<Exch
     if (REDIRECTS.has(status)) return { kind: 'redirect', status, location: header(headers, 'location') };
     return { kind: 'status', status, retryAfter: header(headers, 'retry-after') };
   }
-  const file = new PictureFile(opts.tempDir, opts.stem, opts.maxBytes);
+  const file = new PictureFile(opts.tempDir, opts.stem, opts.maxBytes, opts.onBytes);
   const length = header(headers, 'content-length');
   const declared = length === undefined || headers['content-encoding'] ? undefined : Number(length);
-  let received = 0;
   try {
     if (declared !== undefined && declared > opts.maxBytes) {
       throw new Rejection('too_large', `Content-Length ${declared} is over MAX_IMAGE_BYTES (${opts.maxBytes} bytes)`);
     }
     const decoders = decodersFor(headers);
-    body.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      opts.onBytes(chunk.length);
-    });
     await pipeline([body, ...decoders, file], { signal });
     return {
       kind: 'image',
@@ -130,6 +125,6 @@ export async function receiveImage(url: URL, opts: ReceiveOptions): Promise<Exch
     // refused before the pipeline took the body (its length, its codings): cut it; its abort error tells no one news
     body.on('error', () => {}).destroy();
     await file.discard();
-    return { kind: 'error', error: signal.reason ?? error, bytes: received, declared };
+    return { kind: 'error', error: signal.reason ?? error, bytes: file.bytes, declared };
   }
 }
