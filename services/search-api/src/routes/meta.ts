@@ -4,6 +4,7 @@ import { EsUnavailableError, indexInfo } from '@image-search/search-index';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { errorSchema, healthSchema, type Meta, metaSchema, readySchema } from '../schemas.ts';
+import { strongMatchScore } from '../strong-match.ts';
 
 export function modelName(m: { name: string; pretrained: string }): string {
   return m.pretrained ? `${m.name}/${m.pretrained}` : m.name;
@@ -38,6 +39,7 @@ export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isMod
         concrete_index: info.concreteIndex,
         provider: model.provider,
         cluster_status: info.clusterStatus,
+        strong_match_score: strongMatchScore(modelName(model.manifest), model.manifest.synthetic),
       };
     },
   );
