@@ -3,8 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { type LocalEs, startLocalElasticsearch } from '@image-search/local-elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEs, startLocalElasticsearch } from '../../../scripts/es/local-es.ts';
 import type { Hit } from '../src/schemas.ts';
 import { type Fixture, startFixture } from './fixture.ts';
 
