@@ -1,8 +1,9 @@
 // Filters, cutoff, order, pages, keyword and hybrid search, query arithmetic and facets, against real Elasticsearch
 // and the tiny synthetic model, over colour pictures that carry dates, hosts, folders, formats and file names.
+
+import type { Hit } from '@image-search/api-contract';
 import type { ImageDoc } from '@image-search/search-index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Hit } from '../src/schemas.ts';
 import { type Fixture, type Picture, startFixture } from './fixture.ts';
 
 const COLOURS: Record<string, [number, number, number]> = {

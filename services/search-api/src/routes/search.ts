@@ -1,16 +1,6 @@
 // The search routes: text (GET and POST), picture upload, "more like this" by document id, query arithmetic, and facet
 // counts; all filtered, cut off, ordered and paged alike.
 import multipart from '@fastify/multipart';
-import { facetCounts, getVector, type PageQuery, type SearchHit } from '@image-search/search-index';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
-import type { ApiContext } from '../context.ts';
-import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia } from '../errors.ts';
-import { findPictures, type Mode } from '../find.ts';
-import { toHit } from '../hits.ts';
-import { checkUpload, uploadError } from '../image-upload.ts';
-import { combineVectors } from '../query-arithmetic.ts';
-import type { Embedding } from '../query-embedder.ts';
 import {
   combineBody,
   facetsQuerystring,
@@ -18,18 +8,31 @@ import {
   type Hit,
   hitsSchema,
   kQuerystring,
+  type RefineParams,
   searchErrors,
   similarParams,
   textBody,
   textQuerystring,
-} from '../schemas.ts';
+  uploadBody,
+} from '@image-search/api-contract';
+import { facetCounts, getVector, type PageQuery, type SearchHit } from '@image-search/search-index';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ApiContext } from '../context.ts';
+import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia } from '../errors.ts';
+import { findPictures, type Mode } from '../find.ts';
+import { toHit } from '../hits.ts';
+import { checkUpload, uploadError } from '../image-upload.ts';
+import { combineVectors } from '../query-arithmetic.ts';
+import type { Embedding } from '../query-embedder.ts';
 import { filtersOf, pageQueryOf } from '../search-params.ts';
 import { ServerTiming, timed } from '../server-timing.ts';
 
 /** Multipart framing around the file: boundaries and part headers are small, a generous allowance is plenty. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
+export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { config, es, search } = ctx;
   const limits = { topK: config.TOP_K, maxK: config.MAX_K };
   const textQ = textQuerystring(limits);
@@ -66,7 +69,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
     return hits.map((h) => toHit(h, config.IMAGES_DIR));
   }
 
-  type Refine = z.output<typeof kQ>;
+  type Refine = RefineParams & { k: number };
   const pageOf = (p: Refine) => ({ page: pageQueryOf(p, config.MAX_K), minScore: p.min_score });
 
   function embeddingTiming(e: Embedding): ServerTiming {
@@ -100,8 +103,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const query = request.query as z.output<typeof textQ>;
-      return searchText(query.q, query, reply);
+      return searchText(request.query.q, request.query, reply);
     },
   );
 
@@ -116,8 +118,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const body = request.body as z.output<typeof textB>;
-      return searchText(body.text, body, reply);
+      return searchText(request.body.text, request.body, reply);
     },
   );
 
@@ -133,8 +134,8 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as z.output<typeof similarParams>;
-      const query = request.query as z.output<typeof kQ>;
+      const { id } = request.params;
+      const { query } = request;
       const timing = new ServerTiming();
       const [vector, lookupMs] = await timed(() => getVector(es, config.ES_INDEX, id));
       if (!vector) throw notFound(`id: no indexed picture has id ${id}`);
@@ -146,7 +147,8 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
   );
 
-  await app.register(async (upload) => {
+  await app.register(async (scope) => {
+    const upload = scope.withTypeProvider<ZodTypeProvider>();
     await upload.register(multipart, {
       limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1, fields: 10, parts: 20, headerPairs: 100 },
     });
@@ -168,11 +170,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
             `At most MAX_UPLOAD_BYTES (${config.MAX_UPLOAD_BYTES}) bytes and MAX_IMAGE_PIXELS ` +
             `(${config.MAX_IMAGE_PIXELS}) pixels; the format is read from the bytes.`,
           consumes: ['multipart/form-data'],
-          body: {
-            type: 'object',
-            properties: { file: { type: 'string', format: 'binary', description: 'The picture.' } },
-            required: ['file'],
-          },
+          body: uploadBody,
           querystring: kQ,
           response: {
             ...response,
@@ -182,7 +180,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
         },
       },
       async (request, reply) => {
-        const query = request.query as z.output<typeof kQ>;
+        const { query } = request;
         const timing = new ServerTiming();
         const [bytes, receiveMs] = await timed(() => uploadedBytes(request, config.MAX_UPLOAD_BYTES));
         timing.add('upload', receiveMs);
@@ -214,7 +212,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const body = request.body as z.output<typeof combineB>;
+      const { body } = request;
       const timing = new ServerTiming();
       const [parts, embedMs] = await timed(() =>
         Promise.all(
@@ -248,7 +246,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request) => {
-      const query = request.query as z.output<typeof facetsQ>;
+      const { query } = request;
       const filters = filtersOf(query);
       const page = { k: config.MAX_K, filters };
       const vector = query.mode === 'keyword' ? undefined : (await ctx.embedder.text(query.q)).vector;
