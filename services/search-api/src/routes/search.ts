@@ -184,7 +184,7 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
         const timing = new ServerTiming();
         const [bytes, receiveMs] = await timed(() => uploadedBytes(request, config.MAX_UPLOAD_BYTES));
         timing.add('upload', receiveMs);
-        checkUpload(bytes);
+        await checkUpload(bytes);
         const embedding = await ctx.embedder.picture(bytes, config.MAX_IMAGE_PIXELS).catch((err) => {
           throw uploadError(err, config.MAX_IMAGE_PIXELS);
         });
