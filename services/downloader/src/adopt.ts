@@ -3,8 +3,8 @@
 // first bytes say it is an image, it is recorded as done (with its real type), not fetched again.
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { RecordFields } from '@image-search/picture-store';
-import { SNIFF_BYTES, sniffImage } from './sniff.ts';
+import { type RecordFields, SNIFF_BYTES } from '@image-search/picture-store';
+import { sniffImage } from './sniff.ts';
 
 export type Adoption = { adopted: true; record: RecordFields } | { adopted: false; why: string };
 
@@ -28,7 +28,7 @@ export async function adoptStoredFile(outputDir: string, fileName: string, url: 
     if (UNREADABLE.has(code)) return { adopted: false, why: `cannot be read (${code})` };
     throw err;
   }
-  const sniffed = sniffImage(head);
+  const sniffed = await sniffImage(head);
   if (sniffed.kind === 'rejected') return { adopted: false, why: sniffed.detail };
   const at = new Date().toISOString();
   return {

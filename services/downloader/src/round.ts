@@ -8,12 +8,11 @@ import type { Logger } from '@image-search/log';
 import { Progress } from '@image-search/log';
 import { type PictureKey, pictureKey, type RecordFields } from '@image-search/picture-store';
 import pLimit from 'p-limit';
+import type { Dispatcher } from 'undici';
 import { adoptStoredFile } from './adopt.ts';
-import { type DownloadContext, downloadUrl } from './download.ts';
-import type { FileWriter } from './file-writer.ts';
+import { type DownloadContext, downloadUrl, type StoredPicture } from './download.ts';
 import { HostLimit } from './host-limit.ts';
 import { KeyTable } from './key-table.ts';
-import type { ImageDispatcher } from './receive-image.ts';
 import { type RecordJournal, UrlState } from './records.ts';
 import { StoredFiles } from './stored-files.ts';
 import { listLines } from './url-list.ts';
@@ -24,6 +23,10 @@ export interface RoundOptions {
   maxConcurrency: number;
   perHostConcurrency: number;
   timeoutMs: number;
+  /** MIN_BYTES_PER_SECOND: a download slower than this over any `rateWindowMs` fails (0: no minimum). */
+  minBytesPerSecond: number;
+  /** 10 s unless a test makes it short. */
+  rateWindowMs?: number;
   maxBytes: number;
   maxRetries: number;
   retryFailedAfterMs: number;
@@ -38,8 +41,12 @@ export interface RoundOptions {
 export interface RoundState {
   log: Logger;
   journal: RecordJournal;
-  dispatcher: ImageDispatcher;
-  writer: FileWriter;
+  dispatcher: Dispatcher;
+  /**
+   * Called once a picture is in place (its journal line written): the one point where "a picture was stored" happens.
+   * The download's slot is held until the returned promise settles; a rejection stops the round like a disk error.
+   */
+  onStored?: (picture: StoredPicture) => void | Promise<void>;
   stop: AbortSignal;
   abort: AbortSignal;
   /** Invalid lines already reported by this process (hashes of their text), so each is reported once. */
@@ -229,21 +236,22 @@ async function fetchAll(
 ) {
   const { log, journal } = state;
   await mkdir(opts.outputDir, { recursive: true });
-  state.writer.start(() => journal.writeAppended());
   const failure = new AbortController();
   const ctx: DownloadContext = {
     outputDir: opts.outputDir,
     dispatcher: state.dispatcher,
     userAgent: opts.userAgent,
     timeoutMs: opts.timeoutMs,
+    minBytesPerSecond: opts.minBytesPerSecond,
+    rateWindowMs: opts.rateWindowMs ?? 10_000,
     maxBytes: opts.maxBytes,
     maxRetries: opts.maxRetries,
     backoff: { baseMs: opts.backoffBaseMs ?? 1000, maxMs: opts.backoffMaxMs ?? 30_000 },
     maxRetryAfterMs: opts.maxRetryAfterMs ?? 60_000,
     hostLimit: new HostLimit(opts.perHostConcurrency),
     slots: pLimit(opts.maxConcurrency),
-    writer: state.writer,
     journal,
+    onStored: state.onStored,
     stop: AbortSignal.any([state.stop, failure.signal]),
     abort: AbortSignal.any([state.abort, failure.signal]),
   };

@@ -14,8 +14,11 @@ describe('toHit', () => {
     model: 'm',
     indexed_at: '2024-01-01T00:00:00Z',
     thumbnail: 'abc.webp',
+    taken_at: '2021-07-04T10:11:12.000Z',
+    folder: 'sub',
+    format: 'jpeg',
   };
-  it('links to this server with encoded relative paths', () => {
+  it('links to this server with encoded relative paths, and carries what is known of the picture', () => {
     expect(toHit({ id: 'abc', score: 0.9, doc }, '/data/images')).toEqual({
       id: 'abc',
       score: 0.9,
@@ -25,6 +28,11 @@ describe('toHit', () => {
       width: 4,
       height: 3,
       file_name: 'blue car.jpg',
+      taken_at: '2021-07-04T10:11:12.000Z',
+      added_at: null,
+      folder: 'sub',
+      format: 'jpeg',
+      source_host: null,
     });
   });
   it('makes absolute paths under IMAGES_DIR relative, and has null for what is missing', () => {
