@@ -152,6 +152,9 @@ describe('pnpm stack', () => {
     expect(new Set(hits.map((h) => path.basename(h.source_url)))).toEqual(
       new Set(Object.keys(COLOURS).map((c) => `${c}.png`)),
     );
+    // The stack looks at /readyz every 500 ms: it may say so a moment after the first search works.
+    const saysReady = Date.now() + 30_000;
+    while (!/ready: open/.test(output) && Date.now() < saysReady) await sleep(200);
     expect(output).toMatch(/ready: open http:\/\/localhost:\d+/);
     expect(output).toMatch(/TINY SYNTHETIC/);
     // Readable lines, not JSON: "[search-api]  12:00:01.234 INFO: model loaded and warmed up {…}".

@@ -1,6 +1,15 @@
 // @image-search/search-index: the one place that knows Elasticsearch — client, index lifecycle, bulk writes, kNN.
 export { type Client, clientOptions, createClient, type EsConfig, type WaitOptions, waitForCluster } from './client.ts';
 export { EsUnavailableError, isUnavailable } from './errors.ts';
+export {
+  type Filling,
+  fillingIndex,
+  type IndexModel,
+  indexModelFrom,
+  recordFilling,
+  recordModelSource,
+  servingIndex,
+} from './index-model.ts';
 export { aliasTargets, ensureModelIndex, type IndexInfo, indexInfo, promoteIndex } from './lifecycle.ts';
 export {
   concreteIndexName,
@@ -9,6 +18,7 @@ export {
   type IndexSpec,
   indexBody,
   MAPPING_VERSION,
+  type ModelSource,
   modelSlug,
   SIMILARITY,
   toUnitVector,

@@ -90,6 +90,10 @@ export const metaSchema = z.object({
   concrete_index: z.string().nullable(),
   provider: z.string(),
   cluster_status: z.string(),
+  reindexing: z
+    .object({ model: z.string(), done: z.number().int(), total: z.number().int() })
+    .nullable()
+    .describe('An index being filled for another model while this one serves: "re-indexing for MODEL: done of total".'),
 });
 export type Meta = z.infer<typeof metaSchema>;
 

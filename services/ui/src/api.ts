@@ -27,6 +27,8 @@ export interface Meta {
   concrete_index?: string | null;
   provider?: string | null;
   cluster_status?: string | null;
+  /** An index being filled for another model while this one serves. */
+  reindexing?: { model: string; done: number; total: number } | null;
 }
 
 export interface SearchResult {

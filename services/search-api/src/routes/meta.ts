@@ -1,5 +1,5 @@
-// GET /meta (what is serving: model, index, cluster), /healthz (the process is alive) and /readyz (it can answer
-// searches: Elasticsearch reachable, index present and matching the model, model loaded).
+// GET /meta (what is serving: model, index, cluster, a re-indexing under way), /healthz (the process is alive) and
+// /readyz (it can answer searches: Elasticsearch reachable, index present and matching the model, model loaded).
 import { EsUnavailableError, indexInfo } from '@image-search/search-index';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
@@ -10,7 +10,7 @@ export function modelName(m: { name: string; pretrained: string }): string {
 }
 
 export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isModelReady(): boolean }) {
-  const { config, es, model } = ctx;
+  const { config, es } = ctx;
 
   app.get(
     '/meta',
@@ -22,7 +22,8 @@ export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isMod
       },
     },
     async (): Promise<Meta> => {
-      const info = await indexInfo(es, config.ES_INDEX);
+      const { index, model } = ctx.servingNow();
+      const [info, filling] = await Promise.all([indexInfo(es, index), ctx.serving.reindexing()]);
       return {
         model_name: modelName(model.manifest),
         vector_dim: model.manifest.embedDim,
@@ -38,6 +39,11 @@ export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isMod
         concrete_index: info.concreteIndex,
         provider: model.provider,
         cluster_status: info.clusterStatus,
+        reindexing: filling && {
+          model: modelName(filling.model),
+          done: filling.done,
+          total: filling.total,
+        },
       };
     },
   );
@@ -59,16 +65,17 @@ export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isMod
     },
     async (_request, reply) => {
       const missing: string[] = [];
-      const checks = { elasticsearch: false, index: false, model: ctx.isModelReady() };
-      if (!checks.model) missing.push('model: not loaded');
+      const now = ctx.serving.current();
+      const checks = { elasticsearch: false, index: false, model: ctx.isModelReady() && now !== null };
+      if (!checks.model) missing.push(now ? 'model: not loaded' : ctx.serving.whyNot());
       try {
-        const info = await indexInfo(es, config.ES_INDEX);
+        const info = await indexInfo(es, now?.index ?? config.ES_INDEX);
         checks.elasticsearch = true;
         if (!info.concreteIndex) {
           missing.push(`index: ${config.ES_INDEX} does not exist yet (run the embedder)`);
-        } else if (info.dims !== null && info.dims !== model.manifest.embedDim) {
+        } else if (now && info.dims !== null && info.dims !== now.model.manifest.embedDim) {
           missing.push(
-            `index: ${info.concreteIndex} holds ${info.dims}-dim vectors but the model gives ${model.manifest.embedDim}`,
+            `index: ${info.concreteIndex} holds ${info.dims}-dim vectors but the model gives ${now.model.manifest.embedDim}`,
           );
         } else {
           checks.index = true;

@@ -32,9 +32,15 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
   // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
   app.removeContentTypeParser('text/plain');
 
-  async function nearest(vector: ArrayLike<number>, k: number, timing: ServerTiming, excludeId?: string) {
+  async function nearest(
+    index: string,
+    vector: ArrayLike<number>,
+    k: number,
+    timing: ServerTiming,
+    excludeId?: string,
+  ) {
     const [hits, knnMs] = await timed(() =>
-      knnSearch(search, config.ES_INDEX, {
+      knnSearch(search, index, {
         vector,
         k,
         numCandidates: Math.max(config.NUM_CANDIDATES, k),
@@ -54,10 +60,18 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
     return timing.flag('cache', 'miss').add('embed', e.embedMs);
   }
 
+  /** The model and index one request uses throughout, named in a header (a model switch swaps the pair at once). */
+  function servingFor(reply: FastifyReply) {
+    const now = ctx.servingNow();
+    reply.header('X-Search-Index', now.index);
+    return { index: now.index, embedder: ctx.embedderOf(now.model) };
+  }
+
   async function searchText(text: string, k: number, reply: FastifyReply): Promise<Hit[]> {
-    const embedding = await ctx.embedder.text(text);
+    const { index, embedder } = servingFor(reply);
+    const embedding = await embedder.text(text);
     const timing = embeddingTiming(embedding);
-    const hits = await nearest(embedding.vector, k, timing);
+    const hits = await nearest(index, embedding.vector, k, timing);
     reply.header('Server-Timing', timing.toString());
     return hits;
   }
@@ -109,10 +123,11 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       const { id } = request.params as z.output<typeof similarParams>;
       const { k } = request.query as z.output<typeof kQ>;
       const timing = new ServerTiming();
-      const [vector, lookupMs] = await timed(() => getVector(es, config.ES_INDEX, id));
+      const { index } = servingFor(reply);
+      const [vector, lookupMs] = await timed(() => getVector(es, index, id));
       if (!vector) throw notFound(`id: no indexed picture has id ${id}`);
       timing.add('lookup', lookupMs);
-      const hits = await nearest(vector, k, timing, id);
+      const hits = await nearest(index, vector, k, timing, id);
       reply.header('Server-Timing', timing.toString());
       return hits;
     },
@@ -159,13 +174,14 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
         const [bytes, receiveMs] = await timed(() => uploadedBytes(request, config.MAX_UPLOAD_BYTES));
         timing.add('upload', receiveMs);
         checkUpload(bytes);
-        const embedding = await ctx.embedder.picture(bytes, config.MAX_IMAGE_PIXELS).catch((err) => {
+        const { index, embedder } = servingFor(reply);
+        const embedding = await embedder.picture(bytes, config.MAX_IMAGE_PIXELS).catch((err) => {
           throw uploadError(err, config.MAX_IMAGE_PIXELS);
         });
         if (embedding.queueMs >= 0.5) timing.add('queue', embedding.queueMs);
         timing.add('decode', embedding.decodeMs);
         timing.add('embed', embedding.embedMs);
-        const hits = await nearest(embedding.vector, k, timing);
+        const hits = await nearest(index, embedding.vector, k, timing);
         reply.header('Server-Timing', timing.toString());
         return hits;
       },
