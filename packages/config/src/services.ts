@@ -8,6 +8,7 @@ import {
   oneOf,
   optional,
   optionalHttpUrl,
+  origins,
   type Parsed,
   parseEnv,
   seconds,
@@ -114,7 +115,8 @@ export const searchApiSpec = {
   /** Model runs at once; more requests queue, and past MAX_QUEUED_QUERIES they get 503. */
   MAX_CONCURRENT_INFERENCES: int(2, { min: 1, max: 64 }),
   MAX_QUEUED_QUERIES: int(64, { min: 0, max: 100000 }),
-  CORS_ORIGINS: optional(),
+  /** Browser origins allowed to call the API directly; empty: same-origin only (the UI proxies /api). */
+  CORS_ORIGINS: origins(),
 };
 
 export const uiSpec = {

@@ -1,7 +1,7 @@
 // Index documents as the API's JSON hits: links the browser can follow to this server's file routes.
 import path from 'node:path';
+import type { Hit } from '@image-search/api-contract';
 import type { SearchHit } from '@image-search/search-index';
-import type { Hit } from './schemas.ts';
 
 const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 

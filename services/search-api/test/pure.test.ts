@@ -1,61 +1,7 @@
-// Pure rules: byte ranges and validators, path segments, picture sniffing, hit links.
+// Pure rules: picture sniffing, hit links.
 import { describe, expect, it } from 'vitest';
 import { toHit } from '../src/hits.ts';
-import { contentTypeFor, isNotModified, parseRange, rangeStillValid } from '../src/http-range.ts';
 import { sniffImageType } from '../src/image-upload.ts';
-import { safeSegments } from '../src/safe-path.ts';
-
-describe('parseRange', () => {
-  it('reads single ranges and clamps the end', () => {
-    expect(parseRange('bytes=0-9', 100)).toEqual({ start: 0, end: 9 });
-    expect(parseRange('bytes=90-', 100)).toEqual({ start: 90, end: 99 });
-    expect(parseRange('bytes=-10', 100)).toEqual({ start: 90, end: 99 });
-    expect(parseRange('bytes=-500', 100)).toEqual({ start: 0, end: 99 });
-    expect(parseRange('bytes=50-5000', 100)).toEqual({ start: 50, end: 99 });
-  });
-
-  it('ignores what it cannot honour and flags what cannot be satisfied', () => {
-    expect(parseRange(undefined, 100)).toBeNull();
-    expect(parseRange('bytes=0-1,5-6', 100)).toBeNull();
-    expect(parseRange('items=0-1', 100)).toBeNull();
-    expect(parseRange('bytes=9-1', 100)).toBeNull();
-    expect(parseRange('bytes=-', 100)).toBeNull();
-    expect(parseRange('bytes=100-', 100)).toBe('unsatisfiable');
-    expect(parseRange('bytes=-0', 100)).toBe('unsatisfiable');
-    expect(parseRange('bytes=0-', 0)).toBe('unsatisfiable');
-  });
-
-  it('compares validators', () => {
-    const mtime = Date.parse('2024-01-02T03:04:05Z') + 678;
-    expect(isNotModified({ 'if-none-match': 'W/"a", "b"' }, '"b"', mtime)).toBe(true);
-    expect(
-      isNotModified({ 'if-none-match': '"c"', 'if-modified-since': new Date(mtime).toUTCString() }, '"b"', mtime),
-    ).toBe(false);
-    expect(isNotModified({ 'if-modified-since': 'Tue, 02 Jan 2024 03:04:05 GMT' }, '"b"', mtime)).toBe(true);
-    expect(isNotModified({ 'if-modified-since': 'Tue, 02 Jan 2024 03:04:04 GMT' }, '"b"', mtime)).toBe(false);
-    expect(rangeStillValid('"b"', '"b"', mtime)).toBe(true);
-    expect(rangeStillValid('W/"b"', '"b"', mtime)).toBe(false);
-    expect(rangeStillValid('Tue, 02 Jan 2024 03:04:05 GMT', '"b"', mtime)).toBe(true);
-  });
-
-  it('names content types by extension', () => {
-    expect(contentTypeFor('a.JPG')).toBe('image/jpeg');
-    expect(contentTypeFor('a.webp')).toBe('image/webp');
-    expect(contentTypeFor('README')).toBe('application/octet-stream');
-  });
-});
-
-describe('safeSegments', () => {
-  it('decodes ordinary paths', () => {
-    expect(safeSegments('sub/blue%20car.png')).toEqual(['sub', 'blue car.png']);
-  });
-  it.each(['', '..', 'a/../b', '%2e%2e', 'a%2fb', 'a%5cb', 'a%00', '.hidden', 'a//b', '%E0%A4%A', 'a/'])(
-    'refuses %j',
-    (p) => {
-      expect(safeSegments(p)).toBeNull();
-    },
-  );
-});
 
 describe('sniffImageType', () => {
   const pad = (b: number[] | string) => Buffer.concat([Buffer.from(b as never), Buffer.alloc(16)]);

@@ -1,8 +1,8 @@
 // The API over real Elasticsearch and the tiny synthetic model, with generated colour pictures (see fixture.ts).
+import type { Hit } from '@image-search/api-contract';
 import { createClient } from '@image-search/search-index';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Hit } from '../src/schemas.ts';
 import { buildServer } from '../src/server.ts';
 import { COLOURS, colourPicture, type Fixture, startFixture } from './fixture.ts';
 import { rawRequest } from './http.ts';

@@ -44,6 +44,7 @@ export const META: Meta = {
   concrete_index: 'images-tiny-v1',
   provider: 'cpu',
   cluster_status: 'green',
+  reindexing: null,
 };
 
 export class FakeApi {

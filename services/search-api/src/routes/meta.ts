@@ -1,15 +1,17 @@
 // GET /meta (what is serving: model, index, cluster, a re-indexing under way), /healthz (the process is alive) and
 // /readyz (it can answer searches: Elasticsearch reachable, index present and matching the model, model loaded).
+import { errorSchema, healthSchema, type Meta, metaSchema, type Ready, readySchema } from '@image-search/api-contract';
 import { EsUnavailableError, indexInfo } from '@image-search/search-index';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.ts';
-import { errorSchema, healthSchema, type Meta, metaSchema, readySchema } from '../schemas.ts';
 
 export function modelName(m: { name: string; pretrained: string }): string {
   return m.pretrained ? `${m.name}/${m.pretrained}` : m.name;
 }
 
-export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isModelReady(): boolean }) {
+export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { isModelReady(): boolean }) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { config, es } = ctx;
 
   app.get(
@@ -63,7 +65,7 @@ export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isMod
         response: { 200: readySchema, 503: readySchema.describe('Not ready; `missing` says why.') },
       },
     },
-    async (_request, reply) => {
+    async (_request, reply): Promise<Ready> => {
       const missing: string[] = [];
       const now = ctx.serving.current();
       const checks = { elasticsearch: false, index: false, model: ctx.isModelReady() && now !== null };

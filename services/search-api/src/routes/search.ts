@@ -1,13 +1,5 @@
 // The search routes: text (GET and POST), picture upload, and "more like this" by document id.
 import multipart from '@fastify/multipart';
-import { getVector, knnSearch } from '@image-search/search-index';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
-import type { ApiContext } from '../context.ts';
-import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia } from '../errors.ts';
-import { toHit } from '../hits.ts';
-import { checkUpload, uploadError } from '../image-upload.ts';
-import type { Embedding } from '../query-embedder.ts';
 import {
   type Hit,
   hitsSchema,
@@ -16,13 +8,23 @@ import {
   similarParams,
   textBody,
   textQuerystring,
-} from '../schemas.ts';
+  uploadBody,
+} from '@image-search/api-contract';
+import { getVector, knnSearch } from '@image-search/search-index';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ApiContext } from '../context.ts';
+import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia } from '../errors.ts';
+import { toHit } from '../hits.ts';
+import { checkUpload, uploadError } from '../image-upload.ts';
+import type { Embedding } from '../query-embedder.ts';
 import { ServerTiming, timed } from '../server-timing.ts';
 
 /** Multipart framing around the file: boundaries and part headers are small, a generous allowance is plenty. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
+export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { config, es, search } = ctx;
   const limits = { topK: config.TOP_K, maxK: config.MAX_K };
   const textQ = textQuerystring(limits);
@@ -87,7 +89,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const { q, k } = request.query as z.output<typeof textQ>;
+      const { q, k } = request.query;
       return searchText(q, k, reply);
     },
   );
@@ -103,7 +105,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const { text, k } = request.body as z.output<typeof textB>;
+      const { text, k } = request.body;
       return searchText(text, k, reply);
     },
   );
@@ -120,8 +122,8 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as z.output<typeof similarParams>;
-      const { k } = request.query as z.output<typeof kQ>;
+      const { id } = request.params;
+      const { k } = request.query;
       const timing = new ServerTiming();
       const { index } = servingFor(reply);
       const [vector, lookupMs] = await timed(() => getVector(es, index, id));
@@ -133,7 +135,8 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
   );
 
-  await app.register(async (upload) => {
+  await app.register(async (scope) => {
+    const upload = scope.withTypeProvider<ZodTypeProvider>();
     await upload.register(multipart, {
       limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1, fields: 10, parts: 20, headerPairs: 100 },
     });
@@ -155,11 +158,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
             `At most MAX_UPLOAD_BYTES (${config.MAX_UPLOAD_BYTES}) bytes and MAX_IMAGE_PIXELS ` +
             `(${config.MAX_IMAGE_PIXELS}) pixels; the format is read from the bytes.`,
           consumes: ['multipart/form-data'],
-          body: {
-            type: 'object',
-            properties: { file: { type: 'string', format: 'binary', description: 'The picture.' } },
-            required: ['file'],
-          },
+          body: uploadBody,
           querystring: kQ,
           response: {
             ...response,
@@ -169,7 +168,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
         },
       },
       async (request, reply) => {
-        const { k } = request.query as z.output<typeof kQ>;
+        const { k } = request.query;
         const timing = new ServerTiming();
         const [bytes, receiveMs] = await timed(() => uploadedBytes(request, config.MAX_UPLOAD_BYTES));
         timing.add('upload', receiveMs);

@@ -62,18 +62,20 @@ export type Hit = z.infer<typeof hitSchema>;
 
 export const hitsSchema = z.array(hitSchema).describe('Best match first.');
 
-export const errorSchema = z.object({
-  error: z.enum([
-    'bad_request',
-    'not_found',
-    'payload_too_large',
-    'unsupported_media_type',
-    'unavailable',
-    'overloaded',
-    'internal',
-  ]),
-  message: z.string(),
-});
+export const errorCodeSchema = z.enum([
+  'bad_request',
+  'not_found',
+  'payload_too_large',
+  'unsupported_media_type',
+  'unavailable',
+  'overloaded',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+/** Every 4xx and 5xx answer: `error` for programs, `message` for people (it names the parameter at fault). */
+export const errorSchema = z.object({ error: errorCodeSchema, message: z.string() });
+export type ErrorBody = z.infer<typeof errorSchema>;
 
 export const metaSchema = z.object({
   model_name: z.string(),
@@ -104,9 +106,21 @@ export const readySchema = z.object({
   checks: z.object({ elasticsearch: z.boolean(), index: z.boolean(), model: z.boolean() }),
   missing: z.array(z.string()).describe('What is not ready yet, in words.'),
 });
+export type Ready = z.infer<typeof readySchema>;
 
 /** Error responses every search route can give, for the OpenAPI document. */
 export const searchErrors = {
   400: errorSchema.describe('A parameter is missing or invalid; the message names it.'),
   503: errorSchema.describe('Elasticsearch is unreachable or the server is overloaded; see Retry-After.'),
 };
+
+/**
+ * POST /search/image: multipart/form-data with the picture in a field named "file", or the bare picture as the body.
+ * The route reads and checks the bytes itself, so this schema accepts whatever the body parsers leave and only
+ * documents the form.
+ */
+export const uploadBody = z.unknown().meta({
+  type: 'object',
+  properties: { file: { type: 'string', format: 'binary', description: 'The picture.' } },
+  required: ['file'],
+});
