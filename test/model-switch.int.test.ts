@@ -4,7 +4,6 @@
 // that index's model against the hit's stored vector), /meta says "re-indexing for B", and at the end B serves.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +11,7 @@ import { type ClipModel, ensureSyntheticModel, loadModel, makeSyntheticModel } f
 import { createClient, getVector } from '@image-search/search-index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourPicture, repoRoot } from '../services/embedder/test/fixtures.ts';
+import { freePort } from './free-port.ts';
 
 const ES_HOST = process.env.ES_HOST ?? 'http://127.0.0.1:9200';
 const PICTURES = 24;
@@ -20,14 +20,6 @@ const es = createClient({ ES_HOST });
 const alias = `switch-${process.pid}-${Date.now().toString(36)}`;
 const children: ChildProcess[] = [];
 let work: string;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function start(script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
