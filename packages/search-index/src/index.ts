@@ -11,6 +11,7 @@ export {
   type IndexMeta,
   type IndexSpec,
   indexBody,
+  isQuantized,
   MAPPING_VERSION,
   modelSlug,
   type Orientation,

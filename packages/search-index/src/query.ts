@@ -17,6 +17,11 @@ export interface KnnQuery {
   numCandidates: number;
   /** Leave this document out (e.g. the picture a "more like this" search started from). */
   excludeId?: string;
+  /**
+   * For a quantised index: take k × this many hits from the quantised graph and re-rank them by their float vectors
+   * (kNN rescore_vector; 0 turns off even an index's default). Absent: Elasticsearch's default for the index.
+   */
+  rescoreOversample?: number;
 }
 
 /** What a search answer needs to carry: each hit's id, score and stored fields, none of the bookkeeping around them. */
@@ -47,12 +52,14 @@ export function knnRequest(alias: string, q: KnnQuery): JsonRequest & { body: st
   const filter = q.excludeId
     ? `,"filter":${JSON.stringify({ bool: { must_not: [{ ids: { values: [q.excludeId] } }] } })}`
     : '';
+  const rescore =
+    q.rescoreOversample === undefined ? '' : `,"rescore_vector":{"oversample":${Number(q.rescoreOversample)}}`;
   return {
     method: 'POST',
     path: `/${encodeURIComponent(alias)}/_search?filter_path=${KNN_FILTER_PATH}`,
     body:
       `{"size":${k},"knn":{"field":"vector","query_vector":${unitVectorJson(q.vector)},"k":${k},` +
-      `"num_candidates":${numCandidates}${filter}},"_source":{"excludes":["vector"]}}`,
+      `"num_candidates":${numCandidates}${filter}${rescore}},"_source":{"excludes":["vector"]}}`,
   };
 }
 

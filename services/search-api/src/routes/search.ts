@@ -1,6 +1,6 @@
 // The search routes: text (GET and POST), picture upload, and "more like this" by document id.
 import multipart from '@fastify/multipart';
-import { getVector, knnSearch } from '@image-search/search-index';
+import { getVector, isQuantized, knnSearch } from '@image-search/search-index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ApiContext } from '../context.ts';
@@ -28,6 +28,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
   const textQ = textQuerystring(limits);
   const textB = textBody(limits);
   const kQ = kQuerystring(limits);
+  const rescoreOversample = isQuantized(config.VECTOR_INDEX_TYPE) ? config.RESCORE_OVERSAMPLE : undefined;
   const response = { 200: hitsSchema, ...searchErrors };
   // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
   app.removeContentTypeParser('text/plain');
@@ -39,6 +40,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: ApiContext) {
         k,
         numCandidates: Math.max(config.NUM_CANDIDATES, k),
         excludeId,
+        rescoreOversample,
       }).catch((err) => {
         throw refusedByIndex(err) ?? err;
       }),
