@@ -103,6 +103,19 @@ export function optional(): Var<string | undefined> {
   };
 }
 
+/** A comma-separated list of browser origins (or '*'), blanks and trailing slashes dropped; empty means none. */
+export function origins(): Var<string[]> {
+  return {
+    defaultText: '',
+    allowed: "comma-separated origins such as https://ui.example:8501, or '*', or empty",
+    parse: (raw) =>
+      (raw ?? '')
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+  };
+}
+
 export function oneOf<const T extends string>(defaultValue: T, values: readonly T[]): Var<T> {
   const allowed = `one of ${values.join(', ')}`;
   return make(

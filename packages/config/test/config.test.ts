@@ -109,6 +109,14 @@ describe('service configuration', () => {
     expect(e.BATCH_SIZE).toBe(32);
   });
 
+  it('reads CORS_ORIGINS as a list, ignoring blanks and trailing slashes', () => {
+    expect(loadSearchApiConfig({ CORS_ORIGINS: ' http://a:1/, ,https://b ' }).CORS_ORIGINS).toEqual([
+      'http://a:1',
+      'https://b',
+    ]);
+    expect(loadSearchApiConfig({}).CORS_ORIGINS).toEqual([]);
+  });
+
   it('lists every variable once with its default text', () => {
     const all = allVariables();
     expect(all.get('HNSW_EF')).toBe('512');

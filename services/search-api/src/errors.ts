@@ -1,22 +1,10 @@
 // Errors as values with meaning: each maps to one HTTP status and one `error` code of the API contract, and the
 // error handler turns anything else into a JSON body too, so no client mistake can surface as a 500.
+import type { ErrorBody, ErrorCode } from '@image-search/api-contract';
 import { EsUnavailableError } from '@image-search/search-index';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { QueueClosedError, QueueFullError } from './inference-queue.ts';
-
-export type ErrorCode =
-  | 'bad_request'
-  | 'not_found'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'unavailable'
-  | 'overloaded'
-  | 'internal';
-
-export interface ErrorBody {
-  error: ErrorCode;
-  message: string;
-}
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -49,8 +37,27 @@ export const unsupportedMedia = (message: string) => new ApiError('unsupported_m
 export const unavailable = (message: string, retryAfter = 5) => new ApiError('unavailable', message, retryAfter);
 export const overloaded = (message: string, retryAfter = 1) => new ApiError('overloaded', message, retryAfter);
 
+const WHERE: Record<string, string> = { querystring: 'query', params: 'path', body: 'body', headers: 'headers' };
+
+/**
+ * A request that failed its zod schema: the first problem, as the schema's own message when that names the
+ * parameter, else as "<path>: <message>".
+ */
+function fromValidation(err: FastifyError): ApiError | null {
+  if (!hasZodFastifySchemaValidationErrors(err)) return null;
+  const where = WHERE[err.validationContext ?? ''] ?? 'request';
+  const issue = err.validation[0];
+  const message = issue.message ?? 'is invalid';
+  const path = issue.instancePath.slice(1).split('/').filter(Boolean).join('.');
+  const named = path && message.startsWith(path.split('.')[0]);
+  if (named || (!path && where === 'body')) return badRequest(message);
+  return badRequest(`${path || where}: ${message}`);
+}
+
 /** Fastify's own errors for malformed requests, in words a person can act on. */
 function fromFastify(err: FastifyError): ApiError | null {
+  const invalid = fromValidation(err);
+  if (invalid) return invalid;
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

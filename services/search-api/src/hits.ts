@@ -1,7 +1,7 @@
 // Index documents as the API's JSON hits: links the browser can follow to this server's file routes.
 import path from 'node:path';
+import type { Hit } from '@image-search/api-contract';
 import type { SearchHit } from '@image-search/search-index';
-import type { Hit } from './schemas.ts';
 
 const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 
@@ -33,5 +33,10 @@ export function toHit(h: SearchHit, imagesDir: string): Hit {
     width: d.width,
     height: d.height,
     file_name: fileName,
+    taken_at: d.taken_at ?? null,
+    added_at: d.added_at ?? null,
+    folder: d.folder ?? null,
+    format: d.format ?? null,
+    source_host: d.source_host ?? null,
   };
 }

@@ -1,12 +1,13 @@
 // buildServer: the Fastify app with every route, from injected parts (config, a loaded model, an ES client), so
 // tests start it on port 0 and main.ts only wires and listens.
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import type { SearchApiConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
 import { type Client, SearchConnection } from '@image-search/search-index';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiContext } from './context.ts';
-import { parseOrigins, registerCors } from './cors.ts';
 import { badRequest, handleError, notFound, sendError } from './errors.ts';
 import { InferenceQueue } from './inference-queue.ts';
 import { LruCache } from './query-cache.ts';
@@ -15,7 +16,6 @@ import { docsRoutes } from './routes/docs.ts';
 import { fileRoutes } from './routes/files.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { searchRoutes } from './routes/search.ts';
-import { zodSerializerCompiler, zodToOpenApi, zodValidatorCompiler } from './zod-fastify.ts';
 
 export interface ServerDeps {
   config: SearchApiConfig;
@@ -59,8 +59,8 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
       return sendError(reply, badRequest(`path: not a valid URL (${path.slice(0, 200)})`));
     },
   }) as unknown as FastifyInstance;
-  app.setValidatorCompiler(zodValidatorCompiler);
-  app.setSerializerCompiler(zodSerializerCompiler);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
     sendError(reply, notFound(`no route ${request.method} ${request.url.split('?', 1)[0]}`));
@@ -76,7 +76,15 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
       'request',
     );
   });
-  registerCors(app, parseOrigins(config.CORS_ORIGINS));
+  if (config.CORS_ORIGINS.length > 0) {
+    const any = config.CORS_ORIGINS.includes('*');
+    await app.register(cors, {
+      origin: any ? '*' : config.CORS_ORIGINS,
+      methods: ['GET', 'POST', 'OPTIONS'],
+      exposedHeaders: ['Server-Timing', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
 
   await app.register(swagger, {
     openapi: {
@@ -91,7 +99,7 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
         { name: 'meta', description: 'Model, index and health' },
       ],
     },
-    transform: zodToOpenApi,
+    transform: jsonSchemaTransform,
   });
 
   const queue = new InferenceQueue(config.MAX_CONCURRENT_INFERENCES, config.MAX_QUEUED_QUERIES);
@@ -108,7 +116,7 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
   });
 
   await app.register(searchRoutes, ctx);
-  await app.register(fileRoutes, { imagesDir: config.IMAGES_DIR, thumbnailsDir: config.THUMBNAILS_DIR });
+  await app.register(fileRoutes, config);
   await app.register(metaRoutes, { ...ctx, isModelReady: () => !closing });
   await app.register(docsRoutes);
   return { app, embedder };

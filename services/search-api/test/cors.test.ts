@@ -1,6 +1,5 @@
 // CORS_ORIGINS lets listed browser origins call the API directly; others get no CORS headers (same-origin only).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseOrigins } from '../src/cors.ts';
 import { rawRequest } from './http.ts';
 import { startStubServer } from './stub-server.ts';
 
@@ -13,11 +12,6 @@ afterAll(async () => {
 });
 
 describe('CORS', () => {
-  it('parses the list, ignoring blanks and trailing slashes', () => {
-    expect([...parseOrigins(' http://a:1/, ,https://b ')]).toEqual(['http://a:1', 'https://b']);
-    expect(parseOrigins(undefined).size).toBe(0);
-  });
-
   it('allows a listed origin and exposes Server-Timing', async () => {
     const res = await rawRequest(server.base, '/healthz', { headers: { Origin: 'http://ui.example:8501' } });
     expect(res.headers['access-control-allow-origin']).toBe('http://ui.example:8501');

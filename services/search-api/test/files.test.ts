@@ -96,6 +96,11 @@ describe('serving files', () => {
     });
     expect(changed.status).toBe(200);
     expect(changed.body.length).toBe(200);
+
+    const current = await rawRequest(server.base, '/images/red.jpg', {
+      headers: { Range: 'bytes=0-9', 'If-Range': String(head.headers.etag) },
+    });
+    expect(current.status).toBe(206);
   });
 
   it('answers HEAD with the headers and no body', async () => {

@@ -1,79 +1,6 @@
-// Pure rules: byte ranges and validators, path segments, picture sniffing, hit links.
+// Pure rules: hit links.
 import { describe, expect, it } from 'vitest';
 import { toHit } from '../src/hits.ts';
-import { contentTypeFor, isNotModified, parseRange, rangeStillValid } from '../src/http-range.ts';
-import { sniffImageType } from '../src/image-upload.ts';
-import { safeSegments } from '../src/safe-path.ts';
-
-describe('parseRange', () => {
-  it('reads single ranges and clamps the end', () => {
-    expect(parseRange('bytes=0-9', 100)).toEqual({ start: 0, end: 9 });
-    expect(parseRange('bytes=90-', 100)).toEqual({ start: 90, end: 99 });
-    expect(parseRange('bytes=-10', 100)).toEqual({ start: 90, end: 99 });
-    expect(parseRange('bytes=-500', 100)).toEqual({ start: 0, end: 99 });
-    expect(parseRange('bytes=50-5000', 100)).toEqual({ start: 50, end: 99 });
-  });
-
-  it('ignores what it cannot honour and flags what cannot be satisfied', () => {
-    expect(parseRange(undefined, 100)).toBeNull();
-    expect(parseRange('bytes=0-1,5-6', 100)).toBeNull();
-    expect(parseRange('items=0-1', 100)).toBeNull();
-    expect(parseRange('bytes=9-1', 100)).toBeNull();
-    expect(parseRange('bytes=-', 100)).toBeNull();
-    expect(parseRange('bytes=100-', 100)).toBe('unsatisfiable');
-    expect(parseRange('bytes=-0', 100)).toBe('unsatisfiable');
-    expect(parseRange('bytes=0-', 0)).toBe('unsatisfiable');
-  });
-
-  it('compares validators', () => {
-    const mtime = Date.parse('2024-01-02T03:04:05Z') + 678;
-    expect(isNotModified({ 'if-none-match': 'W/"a", "b"' }, '"b"', mtime)).toBe(true);
-    expect(
-      isNotModified({ 'if-none-match': '"c"', 'if-modified-since': new Date(mtime).toUTCString() }, '"b"', mtime),
-    ).toBe(false);
-    expect(isNotModified({ 'if-modified-since': 'Tue, 02 Jan 2024 03:04:05 GMT' }, '"b"', mtime)).toBe(true);
-    expect(isNotModified({ 'if-modified-since': 'Tue, 02 Jan 2024 03:04:04 GMT' }, '"b"', mtime)).toBe(false);
-    expect(rangeStillValid('"b"', '"b"', mtime)).toBe(true);
-    expect(rangeStillValid('W/"b"', '"b"', mtime)).toBe(false);
-    expect(rangeStillValid('Tue, 02 Jan 2024 03:04:05 GMT', '"b"', mtime)).toBe(true);
-  });
-
-  it('names content types by extension', () => {
-    expect(contentTypeFor('a.JPG')).toBe('image/jpeg');
-    expect(contentTypeFor('a.webp')).toBe('image/webp');
-    expect(contentTypeFor('README')).toBe('application/octet-stream');
-  });
-});
-
-describe('safeSegments', () => {
-  it('decodes ordinary paths', () => {
-    expect(safeSegments('sub/blue%20car.png')).toEqual(['sub', 'blue car.png']);
-  });
-  it.each(['', '..', 'a/../b', '%2e%2e', 'a%2fb', 'a%5cb', 'a%00', '.hidden', 'a//b', '%E0%A4%A', 'a/'])(
-    'refuses %j',
-    (p) => {
-      expect(safeSegments(p)).toBeNull();
-    },
-  );
-});
-
-describe('sniffImageType', () => {
-  const pad = (b: number[] | string) => Buffer.concat([Buffer.from(b as never), Buffer.alloc(16)]);
-  it('knows raster formats by their magic bytes', () => {
-    expect(sniffImageType(pad([0xff, 0xd8, 0xff, 0xe0]))).toBe('jpeg');
-    expect(sniffImageType(pad([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe('png');
-    expect(sniffImageType(pad('GIF89a'))).toBe('gif');
-    expect(sniffImageType(pad('RIFF\0\0\0\0WEBPVP8 '))).toBe('webp');
-    expect(sniffImageType(pad('\0\0\0\x1cftypavif'))).toBe('avif');
-    expect(sniffImageType(pad('II*\0'))).toBe('tiff');
-  });
-  it('refuses everything else', () => {
-    expect(sniffImageType(pad('<svg xmlns="http://www.w3.org/2000/svg">'))).toBeNull();
-    expect(sniffImageType(pad('%PDF-1.7'))).toBeNull();
-    expect(sniffImageType(pad('RIFF\0\0\0\0WAVEfmt '))).toBeNull();
-    expect(sniffImageType(Buffer.from([0xff, 0xd8]))).toBeNull();
-  });
-});
 
 describe('toHit', () => {
   const doc = {
@@ -87,8 +14,11 @@ describe('toHit', () => {
     model: 'm',
     indexed_at: '2024-01-01T00:00:00Z',
     thumbnail: 'abc.webp',
+    taken_at: '2021-07-04T10:11:12.000Z',
+    folder: 'sub',
+    format: 'jpeg',
   };
-  it('links to this server with encoded relative paths', () => {
+  it('links to this server with encoded relative paths, and carries what is known of the picture', () => {
     expect(toHit({ id: 'abc', score: 0.9, doc }, '/data/images')).toEqual({
       id: 'abc',
       score: 0.9,
@@ -98,6 +28,11 @@ describe('toHit', () => {
       width: 4,
       height: 3,
       file_name: 'blue car.jpg',
+      taken_at: '2021-07-04T10:11:12.000Z',
+      added_at: null,
+      folder: 'sub',
+      format: 'jpeg',
+      source_host: null,
     });
   });
   it('makes absolute paths under IMAGES_DIR relative, and has null for what is missing', () => {

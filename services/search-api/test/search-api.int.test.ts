@@ -1,8 +1,8 @@
 // The API over real Elasticsearch and the tiny synthetic model, with generated colour pictures (see fixture.ts).
+import type { Hit } from '@image-search/api-contract';
 import { createClient } from '@image-search/search-index';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Hit } from '../src/schemas.ts';
 import { buildServer } from '../src/server.ts';
 import { COLOURS, colourPicture, type Fixture, startFixture } from './fixture.ts';
 import { rawRequest } from './http.ts';
@@ -52,7 +52,10 @@ describe('text search', () => {
     expect(body).toHaveLength(10);
     const hit = body[0];
     expect(Object.keys(hit).sort()).toEqual(
-      ['file_name', 'height', 'id', 'score', 'source_url', 'thumbnail_url', 'url', 'width'].sort(),
+      [
+        ...['file_name', 'height', 'id', 'score', 'source_url', 'thumbnail_url', 'url', 'width'],
+        ...['taken_at', 'added_at', 'folder', 'format', 'source_host'],
+      ].sort(),
     );
     expect(hit.url).toMatch(/^\/images\/(sub\/)?green-\d\.(jpg|png)$/);
     expect(hit.source_url).toMatch(/^https:\/\/example\.com\//);

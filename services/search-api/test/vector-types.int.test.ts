@@ -1,9 +1,10 @@
 // Every VECTOR_INDEX_TYPE, end to end: the fixture's pictures copied into an index of that type, the API querying it
 // (with rescoring for the quantised ones), and "red" still finding the red pictures first.
+
+import type { Hit } from '@image-search/api-contract';
 import { VECTOR_INDEX_TYPES } from '@image-search/config';
 import { bulkWrite, ensureModelIndex, type ImageDoc } from '@image-search/search-index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Hit } from '../src/schemas.ts';
 import { buildServer } from '../src/server.ts';
 import { type Fixture, startFixture } from './fixture.ts';
 

@@ -1,33 +1,8 @@
 // The search-api as the page sees it: every call goes through the UI server's /api proxy (one origin), and every
-// failure becomes an ApiError whose `hint` tells a person what to do next.
+// failure becomes an ApiError whose `hint` tells a person what to do next. The shapes are the API's own contract.
+import type { ErrorBody, ErrorCode, Hit, Meta } from '@image-search/api-contract';
 
-export interface Hit {
-  id: string;
-  score: number;
-  url: string;
-  thumbnail_url: string | null;
-  source_url: string | null;
-  width: number;
-  height: number;
-  file_name?: string;
-}
-
-export interface Meta {
-  model_name: string | null;
-  vector_dim: number | null;
-  device: string | null;
-  es_version: string | null;
-  es_index: string | null;
-  doc_count: number | null;
-  hnsw_m: number | null;
-  hnsw_ef: number | null;
-  cluster: string | null;
-  model_dir?: string | null;
-  synthetic?: boolean;
-  concrete_index?: string | null;
-  provider?: string | null;
-  cluster_status?: string | null;
-}
+export type { Hit, Meta };
 
 export interface SearchResult {
   hits: Hit[];
@@ -115,7 +90,7 @@ function hintFor(kind: ApiErrorKind): string {
   }
 }
 
-function kindFor(status: number, code: string | undefined, viaProxy: boolean): ApiErrorKind {
+function kindFor(status: number, code: ErrorCode | undefined, viaProxy: boolean): ApiErrorKind {
   if (viaProxy || status === 502 || status === 504) return 'api_down';
   if (status === 503 || code === 'unavailable' || code === 'overloaded') return 'unavailable';
   if (status === 400 || code === 'bad_request') return 'bad_request';
@@ -126,10 +101,10 @@ function kindFor(status: number, code: string | undefined, viaProxy: boolean): A
 }
 
 async function errorFrom(res: Response): Promise<ApiError> {
-  let code: string | undefined;
+  let code: ErrorCode | undefined;
   let message = `${res.status} ${res.statusText}`.trim();
   try {
-    const body = (await res.json()) as { error?: string; message?: string };
+    const body = (await res.json()) as Partial<ErrorBody>;
     code = body.error;
     if (body.message) message = body.message;
   } catch {

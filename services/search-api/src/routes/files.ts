@@ -1,72 +1,86 @@
-// GET /images/* and /thumbnails/*: the pictures and thumbnails, read-only, with types, validators, caching headers
-// and single byte ranges. Everything that is not a plain file inside the folder is a 404, whatever the reason.
-import { createReadStream } from 'node:fs';
+// GET /images/* and /thumbnails/*: the pictures and thumbnails, read-only, served by @fastify/static (types,
+// validators, caching headers, single byte ranges). Everything that is not a plain file inside the folder is a 404,
+// whatever the reason: a path the plugin refuses, a dot-file, a folder, a symlink leading out.
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { notFound } from '../errors.ts';
-import { contentTypeFor, etagFor, isNotModified, parseRange, rangeStillValid } from '../http-range.ts';
-import { realRoot, resolveInside } from '../safe-path.ts';
+import fastifyStatic from '@fastify/static';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { notFound, sendError } from '../errors.ts';
 
-const CACHE_CONTROL = 'public, max-age=86400';
+const FOLDERS = [
+  { prefix: 'images', setting: 'IMAGES_DIR', summary: 'A picture from IMAGES_DIR' },
+  { prefix: 'thumbnails', setting: 'THUMBNAILS_DIR', summary: 'A thumbnail from THUMBNAILS_DIR' },
+] as const;
 
-/** The still-encoded path after `/<prefix>/`, from the raw URL, so the router's decoding cannot hide anything. */
-function rawSubPath(url: string, prefix: string): string {
-  const noQuery = url.split('?', 1)[0];
-  return noQuery.slice(prefix.length + 2);
+/** The real path of the folder, resolved per file: it may appear (or be re-mounted) after the server started. */
+async function containsReally(dir: string, file: string): Promise<boolean> {
+  try {
+    const [root, real] = await Promise.all([realpath(dir), realpath(file)]);
+    return real.startsWith(root + path.sep);
+  } catch {
+    return false;
+  }
 }
 
-async function serveFile(dir: string, prefix: string, request: FastifyRequest, reply: FastifyReply) {
-  // Resolved per request: the folder may appear (or be re-mounted) after the server started.
-  const root = await realRoot(dir);
-  const found = await resolveInside(root, rawSubPath(request.raw.url ?? '', prefix));
-  if (!found) throw notFound(`no such file under /${prefix}/`);
-  const { file, stats } = found;
-  const etag = etagFor(stats.size, stats.mtimeMs);
-  reply
-    .header('ETag', etag)
-    .header('Last-Modified', new Date(Math.floor(stats.mtimeMs / 1000) * 1000).toUTCString())
-    .header('Cache-Control', CACHE_CONTROL)
-    .header('Accept-Ranges', 'bytes')
-    .header('X-Content-Type-Options', 'nosniff')
-    // A picture is never a document: an SVG opened directly cannot run scripts under this origin.
-    .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
-  if (isNotModified(request.headers, etag, stats.mtimeMs)) return reply.code(304).send();
-
-  reply.type(contentTypeFor(path.basename(file)));
-  const ifRange = request.headers['if-range'] as string | undefined;
-  const range = rangeStillValid(ifRange, etag, stats.mtimeMs) ? parseRange(request.headers.range, stats.size) : null;
-  if (range === 'unsatisfiable') {
-    return reply
-      .code(416)
-      .header('Content-Range', `bytes */${stats.size}`)
-      .type('application/json; charset=utf-8')
-      .send({ error: 'bad_request', message: `range: not satisfiable for a file of ${stats.size} bytes` });
-  }
-  if (range) {
-    reply
-      .code(206)
-      .header('Content-Range', `bytes ${range.start}-${range.end}/${stats.size}`)
-      .header('Content-Length', String(range.end - range.start + 1));
-    return reply.send(createReadStream(file, { start: range.start, end: range.end }));
-  }
-  reply.header('Content-Length', String(stats.size));
-  return reply.send(createReadStream(file));
-}
-
-export async function fileRoutes(app: FastifyInstance, opts: { imagesDir: string; thumbnailsDir: string }) {
-  const roots = { images: opts.imagesDir, thumbnails: opts.thumbnailsDir };
-  for (const prefix of ['images', 'thumbnails'] as const) {
-    app.get(
-      `/${prefix}/*`,
-      {
-        schema: {
-          tags: ['files'],
-          summary: prefix === 'images' ? 'A picture from IMAGES_DIR' : 'A thumbnail from THUMBNAILS_DIR',
-          description:
-            'Read-only; supports ETag/If-None-Match, Last-Modified/If-Modified-Since and single byte ranges.',
-        },
+async function folderRoutes(fastify: FastifyInstance, opts: { dir: string; prefix: string; summary: string }) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const root = path.resolve(opts.dir);
+  const missing = () => notFound(`no such file under /${opts.prefix}/`);
+  await app.register(fastifyStatic, {
+    root,
+    serve: false,
+    suppressWarning: true,
+    index: false,
+    dotfiles: 'ignore',
+    maxAge: 86_400_000,
+    async onFile(file) {
+      if (!(await containsReally(root, file))) throw missing();
+    },
+    setHeaders(reply) {
+      // The file is written once under its final name, so the size-and-time validator is a strong one.
+      const etag = reply.getHeader('etag');
+      if (typeof etag === 'string') reply.header('ETag', etag.replace(/^W\//, ''));
+      reply
+        .header('X-Content-Type-Options', 'nosniff')
+        // A picture is never a document: an SVG opened directly cannot run scripts under this origin.
+        .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+    },
+  });
+  app.setNotFoundHandler((_request, reply) => sendError(reply, missing()));
+  app.setErrorHandler((err: FastifyError & { headers?: Record<string, string> }, _request, reply) => {
+    if (err.statusCode === 416) {
+      const size = err.headers?.['Content-Range']?.split('/')[1];
+      reply.header('Content-Range', err.headers?.['Content-Range']);
+      return reply
+        .code(416)
+        .type('application/json; charset=utf-8')
+        .send({ error: 'bad_request', message: `range: not satisfiable for a file of ${size} bytes` });
+    }
+    return sendError(reply, missing());
+  });
+  app.get(
+    '/*',
+    {
+      schema: {
+        tags: ['files'],
+        summary: opts.summary,
+        params: z.object({ '*': z.string() }),
+        description: 'Read-only; supports ETag/If-None-Match, Last-Modified/If-Modified-Since and single byte ranges.',
       },
-      (request, reply) => serveFile(roots[prefix], prefix, request, reply),
-    );
+    },
+    (request, reply) => {
+      // The plugin compares If-Range with the weak tag it made; a client echoes the strong one we sent.
+      const ifRange = request.headers['if-range'];
+      if (typeof ifRange === 'string' && ifRange.startsWith('"')) request.headers['if-range'] = `W/${ifRange}`;
+      return reply.sendFile(`/${request.params['*']}`);
+    },
+  );
+}
+
+export async function fileRoutes(app: FastifyInstance, dirs: { IMAGES_DIR: string; THUMBNAILS_DIR: string }) {
+  for (const { prefix, setting, summary } of FOLDERS) {
+    await app.register(folderRoutes, { prefix: `/${prefix}`, dir: dirs[setting], summary });
   }
 }

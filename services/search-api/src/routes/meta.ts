@@ -1,15 +1,18 @@
 // GET /meta (what is serving: model, index, cluster), /healthz (the process is alive) and /readyz (it can answer
 // searches: Elasticsearch reachable, index present and matching the model, model loaded).
+import { errorSchema, healthSchema, type Meta, metaSchema, type Ready, readySchema } from '@image-search/api-contract';
 import { EsUnavailableError, indexInfo } from '@image-search/search-index';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.ts';
-import { errorSchema, healthSchema, type Meta, metaSchema, readySchema } from '../schemas.ts';
+import { strongMatchScore } from '../strong-match.ts';
 
 export function modelName(m: { name: string; pretrained: string }): string {
   return m.pretrained ? `${m.name}/${m.pretrained}` : m.name;
 }
 
-export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isModelReady(): boolean }) {
+export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { isModelReady(): boolean }) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { config, es, model } = ctx;
 
   app.get(
@@ -38,6 +41,7 @@ export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isMod
         concrete_index: info.concreteIndex,
         provider: model.provider,
         cluster_status: info.clusterStatus,
+        strong_match_score: strongMatchScore(modelName(model.manifest), model.manifest.synthetic),
       };
     },
   );
@@ -57,7 +61,7 @@ export async function metaRoutes(app: FastifyInstance, ctx: ApiContext & { isMod
         response: { 200: readySchema, 503: readySchema.describe('Not ready; `missing` says why.') },
       },
     },
-    async (_request, reply) => {
+    async (_request, reply): Promise<Ready> => {
       const missing: string[] = [];
       const checks = { elasticsearch: false, index: false, model: ctx.isModelReady() };
       if (!checks.model) missing.push('model: not loaded');
