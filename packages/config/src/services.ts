@@ -5,6 +5,7 @@ import {
   type Env,
   httpUrl,
   int,
+  offOrNum,
   oneOf,
   optional,
   optionalHttpUrl,
@@ -46,10 +47,26 @@ const elasticsearch = {
   ES_CA_CERT: optional(),
 };
 
+/**
+ * dense_vector index types: HNSW over float vectors, over int8/int4-quantised ones, or over Better Binary Quantisation
+ * (1 bit per dimension); and the same four as exhaustive (flat) search without a graph.
+ */
+export const VECTOR_INDEX_TYPES = [
+  'hnsw',
+  'int8_hnsw',
+  'int4_hnsw',
+  'bbq_hnsw',
+  'flat',
+  'int8_flat',
+  'int4_flat',
+  'bbq_flat',
+] as const;
+export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
+
 const index = {
   HNSW_M: int(16, { min: 2, max: 512 }),
   HNSW_EF: int(512, { min: 2, max: 4096 }),
-  VECTOR_INDEX_TYPE: oneOf('hnsw', ['hnsw', 'int8_hnsw'] as const),
+  VECTOR_INDEX_TYPE: oneOf('hnsw', VECTOR_INDEX_TYPES),
   ES_SHARDS: int(1, { min: 1, max: 1024 }),
   ES_REPLICAS: int(0, { min: 0, max: 16 }),
 };
@@ -111,6 +128,8 @@ export const searchApiSpec = {
   TOP_K: int(10, { min: 1, max: 1000 }),
   MAX_K: int(100, { min: 1, max: 10000 }),
   NUM_CANDIDATES: int(100, { min: 1, max: 10000 }),
+  /** Quantised VECTOR_INDEX_TYPEs only: re-rank k × this many hits by their float vectors (rescore_vector); 0: off. */
+  RESCORE_OVERSAMPLE: offOrNum(3, { min: 1, max: 10 }),
   MAX_UPLOAD_BYTES: bytes('10485760', { min: 1024 }),
   MAX_IMAGE_PIXELS: int(100_000_000, { min: 1 }),
   QUERY_CACHE_SIZE: int(1000, { min: 0 }),

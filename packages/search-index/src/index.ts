@@ -22,6 +22,7 @@ export {
   type IndexMeta,
   type IndexSpec,
   indexBody,
+  isQuantized,
   MAPPING_VERSION,
   type ModelSource,
   modelSlug,

@@ -1,5 +1,6 @@
 // What an image index looks like: its name, settings, mapping and _meta, as pure functions of the IndexSpec.
 import { createHash } from 'node:crypto';
+import type { VectorIndexType } from '@image-search/config';
 
 export interface IndexSpec {
   /** ES_INDEX: the alias that users and the API address. */
@@ -9,7 +10,7 @@ export interface IndexSpec {
   dims: number;
   hnswM: number;
   hnswEf: number;
-  vectorIndexType: 'hnsw' | 'int8_hnsw';
+  vectorIndexType: VectorIndexType;
   shards: number;
   replicas: number;
   /** The export the vectors come from, recorded in _meta so the API can load the same towers (see index-model.ts). */
@@ -192,7 +193,7 @@ export function indexBody(spec: IndexSpec, createdAt: Date = new Date()) {
           dims: spec.dims,
           index: true,
           similarity: SIMILARITY,
-          index_options: { type: spec.vectorIndexType, m: spec.hnswM, ef_construction: spec.hnswEf },
+          index_options: vectorIndexOptions(spec),
         },
         source_url: { type: 'keyword' as const, ignore_above: 4096 },
         width: { type: 'integer' as const },
@@ -206,6 +207,17 @@ export function indexBody(spec: IndexSpec, createdAt: Date = new Date()) {
       },
     },
   };
+}
+
+/** The dense_vector's index_options: the graph settings for HNSW types; flat types take none. */
+export function vectorIndexOptions(spec: IndexSpec) {
+  const type = spec.vectorIndexType;
+  return type.endsWith('flat') ? { type } : { type, m: spec.hnswM, ef_construction: spec.hnswEf };
+}
+
+/** int8, int4 and BBQ types keep quantised vectors in the graph; only they gain from rescoring with the floats. */
+export function isQuantized(type: VectorIndexType): boolean {
+  return type !== 'hnsw' && type !== 'flat';
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   textQuerystring,
   uploadBody,
 } from '@image-search/api-contract';
-import { facetCounts, getVector, type PageQuery, type SearchHit } from '@image-search/search-index';
+import { facetCounts, getVector, isQuantized, type PageQuery, type SearchHit } from '@image-search/search-index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.ts';
@@ -46,6 +46,7 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
     alias: config.ES_INDEX,
     numCandidates: Math.max(config.NUM_CANDIDATES, config.MAX_K),
     maxK: config.MAX_K,
+    rescoreOversample: isQuantized(config.VECTOR_INDEX_TYPE) ? config.RESCORE_OVERSAMPLE : undefined,
   };
   // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
   app.removeContentTypeParser('text/plain');
