@@ -114,7 +114,12 @@ export const embedderSpec = {
 
 export const searchApiSpec = {
   ...logging,
-  ...model,
+  // Not MODEL: the API serves with the model that built the index ES_INDEX points at (its _meta names the export), so
+  // changing MODEL re-indexes behind a running API instead of restarting it.
+  DEVICE: model.DEVICE,
+  MODEL_THREADS: model.MODEL_THREADS,
+  /** Where exports live, for indices that do not record their folder: <MODELS_DIR>/<name>-<pretrained>. */
+  MODELS_DIR: str('/models', 'a folder path'),
   ...elasticsearch,
   ...index,
   ...folders,
@@ -162,7 +167,7 @@ export const benchSpec = {
 
 export type DownloaderConfig = Parsed<typeof downloaderSpec>;
 export type EmbedderConfig = Parsed<typeof embedderSpec> & { modelDir: string; stateDir: string };
-export type SearchApiConfig = Parsed<typeof searchApiSpec> & { modelDir: string };
+export type SearchApiConfig = Parsed<typeof searchApiSpec>;
 export type UiConfig = Parsed<typeof uiSpec>;
 export type StackConfig = Parsed<typeof stackSpec>;
 
@@ -181,8 +186,7 @@ export function loadEmbedderConfig(env: Env = process.env): EmbedderConfig {
 }
 
 export function loadSearchApiConfig(env: Env = process.env): SearchApiConfig {
-  const c = parseEnv(searchApiSpec, env);
-  return { ...c, modelDir: modelDirFor(c) };
+  return parseEnv(searchApiSpec, env);
 }
 
 export function loadUiConfig(env: Env = process.env): UiConfig {

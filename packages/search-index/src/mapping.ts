@@ -13,6 +13,16 @@ export interface IndexSpec {
   vectorIndexType: VectorIndexType;
   shards: number;
   replicas: number;
+  /** The export the vectors come from, recorded in _meta so the API can load the same towers (see index-model.ts). */
+  source?: ModelSource;
+}
+
+export interface ModelSource {
+  name: string;
+  pretrained: string;
+  /** The model folder as the embedder saw it (the models volume is mounted at the same path in every service). */
+  dir: string;
+  exportHash: string;
 }
 
 export interface ImageDoc {
@@ -126,6 +136,13 @@ export interface IndexMeta {
   vector_index_type: string;
   hnsw_m: number;
   hnsw_ef: number;
+  /** Indices made before these were recorded have only `model` ('name/pretrained'). */
+  model_name?: string;
+  pretrained?: string;
+  model_dir?: string;
+  export_hash?: string;
+  /** Written now and then by an embedder filling this index while the alias still points at another one. */
+  filling?: { done: number; total: number; at: string };
 }
 
 /** File names, folders and hosts are searched as words too, with the standard analyzer ("IMG_2041.JPG" → img_2041, jpg). */
@@ -156,6 +173,12 @@ export function indexBody(spec: IndexSpec, createdAt: Date = new Date()) {
     vector_index_type: spec.vectorIndexType,
     hnsw_m: spec.hnswM,
     hnsw_ef: spec.hnswEf,
+    ...(spec.source && {
+      model_name: spec.source.name,
+      pretrained: spec.source.pretrained,
+      model_dir: spec.source.dir,
+      export_hash: spec.source.exportHash,
+    }),
   };
   return {
     settings: { number_of_shards: spec.shards, number_of_replicas: spec.replicas },
