@@ -55,7 +55,7 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
       vector,
       page: page({ filters: { folder: `albums/${i % 100}` } }),
     }),
-    hybrid: (vector, i) => ({ mode: 'hybrid', vector, text: `tag${i % 1000} picture`, page: page() }),
+    hybrid: (vector, i) => ({ mode: 'hybrid', vector, text: `tag${i % 1000}`, page: page() }),
     'page 5': (vector) => ({ mode: 'vector', vector, page: page({ from: 4 * K }) }),
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));

@@ -27,6 +27,7 @@ export {
   type Facets,
   facetCounts,
   facetsRequest,
+  getDocs,
   getVector,
   KEYWORD_FIELDS,
   type KeywordQuery,
