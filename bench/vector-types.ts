@@ -2,7 +2,7 @@
 // embeddings): recall@10 against exact search, kNN p50, and vector bytes per picture from the index's segment files.
 // Exact search is computed here over the same float32 vectors: the local node has no Painless for a script_score
 // brute force. The float `flat` type, exhaustive inside Elasticsearch, must agree with it (recall 1.0).
-// `pnpm bench --only vector-types`; VECTOR_BENCH_DOCS (default 20,000; --quick 5,000), HNSW_M and HNSW_EF as for the
+// `pnpm bench --only vector-types`; VECTOR_BENCH_DOCS (default 10,000; --quick 2,000), HNSW_M and HNSW_EF as for the
 // embedder. Each index is built, merged to one segment, measured and deleted.
 import { uniformSource } from '@image-search/clip';
 import { loadEmbedderConfig, VECTOR_INDEX_TYPES, type VectorIndexType } from '@image-search/config';
@@ -236,7 +236,7 @@ async function measureType(
 
 export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   const log = (s: string) => process.stdout.write(`  ${s}\n`);
-  const count = Number(process.env.VECTOR_BENCH_DOCS ?? (opts.quick ? 5_000 : 20_000));
+  const count = Number(process.env.VECTOR_BENCH_DOCS ?? (opts.quick ? 2_000 : 10_000));
   const queryCount = opts.quick ? 50 : 200;
   const { HNSW_M: m, HNSW_EF: ef } = loadEmbedderConfig();
   const space = embeddingSpace(count, 19);
