@@ -2,11 +2,14 @@
 // whole batch, so on the main thread nothing else — reading, hashing, decoding, writing to Elasticsearch — could make
 // progress while the model works, and the model would then wait for them. In a worker, the rest of the pipeline keeps
 // the next batch ready while this one is being embedded.
+import path from 'node:path';
 import type { Device, ModelManifest, Provider } from '@image-search/clip';
 import { startTsWorker } from '@image-search/process';
 import { WorkerDiedError } from './worker-died.ts';
 
 export interface ImageTower {
+  /** The model folder, absolute. */
+  dir: string;
   manifest: ModelManifest;
   provider: Provider;
   embed(batch: Float32Array[]): Promise<Float32Array[]>;
@@ -41,6 +44,7 @@ export function startImageTower(dir: string, opts: { device?: Device; threads?: 
     worker.on('message', (msg: Reply) => {
       if (msg.type === 'ready') {
         resolveStart({
+          dir: path.resolve(dir),
           manifest: msg.manifest,
           provider: msg.provider,
           embed(batch) {
