@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { exitOnConfigError, loadEmbedderConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
-import { Heartbeat } from '@image-search/process';
+import { Heartbeat, onShutdown } from '@image-search/process';
 import { runEmbedder } from './embedder.ts';
 
 const cfg = exitOnConfigError('embedder', () => loadEmbedderConfig());
@@ -12,13 +12,14 @@ const stop = new AbortController();
 
 // Every step is safe to cut short (state is journalled only after Elasticsearch acknowledged), so a signal stops at
 // once rather than finishing a long round.
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    logger.info({ signal: sig }, 'stopping');
+onShutdown({
+  log: logger,
+  graceMs: 0,
+  stop() {
     stop.abort();
     process.exit(0);
-  });
-}
+  },
+});
 
 try {
   const heartbeat = new Heartbeat(path.join(cfg.stateDir, 'heartbeat.json'), {

@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Preprocessed } from '@image-search/clip';
 import type { Logger, Progress } from '@image-search/log';
+import { WorkerDiedError } from '@image-search/process';
 import type { BulkOp, BulkResult } from '@image-search/search-index';
 import pLimit from 'p-limit';
 import { IdChecker } from './id-check.ts';
@@ -16,7 +17,6 @@ import { AsyncQueue, Semaphore } from './queue.ts';
 import { mimeOf, readSourceUrl } from './source-url.ts';
 import { failedRecord, indexedRecord, type StateRecord, type StateStore } from './state.ts';
 import { thumbnailName, writeThumbnail } from './thumbnails.ts';
-import { WorkerDiedError } from './worker-died.ts';
 
 export interface PipelineDeps {
   imagesDir: string;

@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT stop accepting, let in-flight requests finish, then close the model and the client.
 import { exitOnConfigError, loadSearchApiConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
+import { onShutdown } from '@image-search/process';
 import { createClient } from '@image-search/search-index';
 import { startQueryModel } from './query-model.ts';
 import { buildServer } from './server.ts';
@@ -39,28 +40,17 @@ async function main(): Promise<void> {
   const { app } = await buildServer({ config, model, es, logger: log });
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const force = setTimeout(() => {
-      log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    try {
+  // Fastify's close stops accepting and waits for the requests in flight; their model runs drain before the model.
+  onShutdown({
+    log,
+    graceMs: SHUTDOWN_GRACE_MS,
+    async stop() {
       await app.close();
       await model.close();
       await es.close();
       log.info('stopped');
-    } catch (err) {
-      log.error({ err }, 'error while shutting down');
-      process.exitCode = 1;
-    }
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+    },
+  });
 }
 
 main().catch((err) => {
