@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isElasticsearchUp, startLocalElasticsearch } from '../scripts/es/local-es.ts';
+import { isElasticsearchUp, startLocalElasticsearch } from '@image-search/local-elasticsearch';
 import { renderChartPng } from './chart.ts';
 import { compareResults, renderMarkdown } from './report.ts';
 import type { BenchFigure, BenchProgram } from './types.ts';

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv as parseDotenv } from 'node:util';
 import { ensureSyntheticModel, readManifest } from '@image-search/clip';
 import { exitOnConfigError, loadStackConfig } from '@image-search/config';
+import { isElasticsearchUp, type LocalEs, startLocalElasticsearch } from '@image-search/local-elasticsearch';
 import { prettyFactory } from 'pino-pretty';
-import { isElasticsearchUp, type LocalEs, startLocalElasticsearch } from './es/local-es.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READY_TIMEOUT_MS = 10 * 60_000;

@@ -1,8 +1,13 @@
 // vitest globalSetup for the integration project: reuse the Elasticsearch at ES_HOST when it answers, otherwise start
 // the local node on that port (pnpm es:start's code) and stop it after the run. Test files read process.env.ES_HOST.
 import { parseEnv } from '@image-search/config';
+import {
+  isElasticsearchUp,
+  type LocalEs,
+  localEsSpec,
+  startLocalElasticsearch,
+} from '@image-search/local-elasticsearch';
 import type { TestProject } from 'vitest/node';
-import { isElasticsearchUp, type LocalEs, localEsSpec, startLocalElasticsearch } from '../scripts/es/local-es.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -135,7 +135,7 @@ function buildNode(rebuild: boolean): string {
 async function buildEs(rebuild: boolean): Promise<string> {
   const name = esImageName();
   if (!rebuild && imageExists(name)) return name;
-  const { resolveClasspath } = await import('../../scripts/es/local-es.ts');
+  const { resolveClasspath } = await import('@image-search/local-elasticsearch');
   const classpath = (await resolveClasspath((line) => say(line))).split(path.delimiter).filter(Boolean);
   const javaHome = path.resolve(
     path.dirname(realpathSync(execFileSync('sh', ['-c', 'command -v javac'], { encoding: 'utf8' }).trim())),
@@ -143,13 +143,16 @@ async function buildEs(rebuild: boolean): Promise<string> {
   );
   const sources = [
     path.join(here, 'es/ContainerElasticsearch.java'),
-    ...javaFiles(path.join(repoRoot, 'scripts/es/java')),
+    ...javaFiles(path.join(repoRoot, 'packages/local-elasticsearch/java')),
   ].filter((f) => !f.endsWith('/LocalElasticsearch.java'));
   withContext(
     'image-search-es-',
     (dir) => {
       for (const f of ['Dockerfile', 'entrypoint.sh']) cpSync(path.join(here, 'es', f), path.join(dir, f));
-      cpSync(path.join(repoRoot, 'scripts/es/log4j2.properties'), path.join(dir, 'log4j2.properties'));
+      cpSync(
+        path.join(repoRoot, 'packages/local-elasticsearch/log4j2.properties'),
+        path.join(dir, 'log4j2.properties'),
+      );
       mkdirSync(path.join(dir, 'lib'));
       for (const jar of classpath) cpSync(jar, path.join(dir, 'lib', path.basename(jar)));
       sh('javac', ['-nowarn', '-d', path.join(dir, 'classes'), '-cp', classpath.join(path.delimiter), ...sources]);

@@ -1,5 +1,5 @@
 // Stand-in for the official Elasticsearch image's entry point, for machines that cannot pull it: one node of the same
-// Elasticsearch 8 artifacts as `pnpm es:start` (scripts/es/java), configured like the official image from environment
+// Elasticsearch 8 artifacts as `pnpm es:start` (packages/local-elasticsearch/java), configured like the official image from environment
 // variables whose names are settings (discovery.type=single-node, cluster.name=..., any `a.b` name), listening on
 // 0.0.0.0:9200. X-Pack is not among these artifacts: xpack.* settings set to false are accepted and ignored (that is
 // what they would do), and asking for security stops the node with a message rather than running it open.
@@ -56,7 +56,7 @@ public final class ContainerElasticsearch {
       settings.putList("cluster.initial_master_nodes", List.of(settings.get("node.name")));
     }
 
-    LogConfigurator.loadLog4jPlugins();
+    LogConfigurator.registerErrorListener();
     LogConfigurator.configureESLogging();
     Environment environment =
       InternalSettingsPreparer.prepareEnvironment(settings.build(), Map.of(), config, () -> settings.get("node.name"));

@@ -1,15 +1,20 @@
 // @image-search/search-index: the one place that knows Elasticsearch — client, index lifecycle, bulk writes, kNN.
 export { type Client, clientOptions, createClient, type EsConfig, type WaitOptions, waitForCluster } from './client.ts';
 export { EsUnavailableError, isUnavailable } from './errors.ts';
+export { docsLackingFacts, type StaleDoc } from './facts.ts';
 export { aliasTargets, ensureModelIndex, type IndexInfo, indexInfo, promoteIndex } from './lifecycle.ts';
 export {
   concreteIndexName,
+  FACT_FIELDS,
+  FACTS_VERSION,
   type ImageDoc,
   type IndexMeta,
   type IndexSpec,
   indexBody,
   MAPPING_VERSION,
   modelSlug,
+  type Orientation,
+  type PictureFacts,
   SIMILARITY,
   toUnitVector,
 } from './mapping.ts';

@@ -2,7 +2,7 @@
 // Nothing here deletes an index: a model change builds a new index beside the old one and moves the alias atomically.
 import type { Client } from '@elastic/elasticsearch';
 import { call, errorType, statusOf } from './errors.ts';
-import { concreteIndexName, type IndexMeta, type IndexSpec, indexBody } from './mapping.ts';
+import { concreteIndexName, FACT_FIELDS, type IndexMeta, type IndexSpec, indexBody } from './mapping.ts';
 
 /** The concrete indices the alias points at (normally one), or [] when the alias does not exist. */
 export async function aliasTargets(client: Client, alias: string): Promise<string[]> {
@@ -43,10 +43,11 @@ export async function ensureModelIndex(
       if (errorType(err) !== 'resource_already_exists_exception') throw err;
     }
   } else {
-    // Replicas are the one setting that may change in place.
+    // Replicas are the one setting that may change in place; fields added since the index was made are added to it.
     await call('update replicas', () =>
       client.indices.putSettings({ index, settings: { number_of_replicas: spec.replicas } }),
     );
+    await call('add fields', () => client.indices.putMapping({ index, properties: FACT_FIELDS }));
   }
 
   let targets = await aliasTargets(client, spec.alias);

@@ -27,7 +27,54 @@ export interface ImageDoc {
   model: string;
   indexed_at: string;
   thumbnail?: string | null;
+  /** What the picture carries besides its vector (see PictureFacts); absent on documents indexed before them. */
+  facts_version?: number;
+  /** EXIF DateTimeOriginal (camera local time, read as UTC), when the bytes have it. */
+  taken_at?: string | null;
+  /** When the picture arrived: the downloader's record, else the file's modification time. */
+  added_at?: string | null;
+  /** taken_at, else added_at: what "newest" and the year facet go by. */
+  dated_at?: string | null;
+  source_host?: string | null;
+  /** The folder relative to IMAGES_DIR, '/'-separated, '' at the top. */
+  folder?: string;
+  /** jpeg, png, webp, gif, tiff, avif. */
+  format?: string;
+  orientation?: Orientation;
+  /** EXIF/IPTC/XMP keywords. */
+  keywords?: string[];
+  /** EXIF/IPTC/XMP description. */
+  description?: string | null;
 }
+
+export type Orientation = 'landscape' | 'portrait' | 'square';
+
+/** The fields a metadata back-fill sets on a document indexed before them. */
+export type PictureFacts = Required<
+  Pick<
+    ImageDoc,
+    | 'facts_version'
+    | 'taken_at'
+    | 'added_at'
+    | 'dated_at'
+    | 'source_host'
+    | 'folder'
+    | 'file_name'
+    | 'format'
+    | 'orientation'
+    | 'width'
+    | 'height'
+    | 'bytes'
+    | 'keywords'
+    | 'description'
+  >
+>;
+
+/**
+ * Bumped when the embedder learns to read more about a picture: documents with an older (or no) facts_version get the
+ * facts again in a back-fill, without their vectors being touched. Adding fields never needs a new index.
+ */
+export const FACTS_VERSION = 1;
 
 /** Bumped whenever the mapping below changes in a way that needs a new index. */
 export const MAPPING_VERSION = 1;
@@ -80,6 +127,24 @@ export interface IndexMeta {
   hnsw_ef: number;
 }
 
+/** File names, folders and hosts are searched as words too, with the standard analyzer ("IMG_2041.JPG" → img_2041, jpg). */
+const WORDS = { type: 'text' as const };
+
+/** Fields added after the first indices were made: put on existing indices in place (see ensureModelIndex). */
+export const FACT_FIELDS = {
+  facts_version: { type: 'integer' as const },
+  taken_at: { type: 'date' as const },
+  added_at: { type: 'date' as const },
+  dated_at: { type: 'date' as const },
+  source_host: { type: 'keyword' as const, fields: { text: WORDS } },
+  folder: { type: 'keyword' as const, fields: { text: WORDS } },
+  format: { type: 'keyword' as const },
+  orientation: { type: 'keyword' as const },
+  keywords: { type: 'text' as const },
+  description: { type: 'text' as const },
+  file_name: { type: 'keyword' as const, fields: { text: WORDS } },
+};
+
 export function indexBody(spec: IndexSpec, createdAt: Date = new Date()) {
   const meta: IndexMeta = {
     model: spec.model,
@@ -106,7 +171,6 @@ export function indexBody(spec: IndexSpec, createdAt: Date = new Date()) {
           similarity: SIMILARITY,
           index_options: { type: spec.vectorIndexType, m: spec.hnswM, ef_construction: spec.hnswEf },
         },
-        file_name: { type: 'keyword' as const },
         source_url: { type: 'keyword' as const, ignore_above: 4096 },
         width: { type: 'integer' as const },
         height: { type: 'integer' as const },
@@ -115,6 +179,7 @@ export function indexBody(spec: IndexSpec, createdAt: Date = new Date()) {
         model: { type: 'keyword' as const },
         indexed_at: { type: 'date' as const },
         thumbnail: { type: 'keyword' as const, index: false },
+        ...FACT_FIELDS,
       },
     },
   };

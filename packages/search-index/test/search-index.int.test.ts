@@ -214,7 +214,9 @@ describe('search-index against a real Elasticsearch', () => {
       expect(err).toBeInstanceOf(errors.ResponseError);
       expect(err).not.toBeInstanceOf(EsUnavailableError);
       expect((err as errors.ResponseError).meta.statusCode).toBe(400);
-      expect((err as errors.ResponseError).body.error.root_cause[0].reason).toMatch(/different dimension \[2\]/);
+      expect((err as errors.ResponseError).body.error.root_cause[0].reason).toMatch(
+        /different (number of dimensions|dimension) \[2\]/,
+      );
     }
     expect((viaHttp as Error).message).toBe((viaClient as Error).message);
   });

@@ -12,6 +12,7 @@ import { WorkerDiedError } from '@image-search/process';
 import type { BulkOp, BulkResult } from '@image-search/search-index';
 import pLimit from 'p-limit';
 import { IdChecker } from './id-check.ts';
+import { type EmbeddedFacts, pictureFacts, readEmbeddedFacts } from './picture-facts.ts';
 import type { Candidate } from './plan.ts';
 import { AsyncQueue, Semaphore } from './queue.ts';
 import { mimeOf, readSourceUrl } from './source-url.ts';
@@ -62,6 +63,7 @@ interface FileRead {
 
 interface Decoded extends FileRead {
   pre: Preprocessed;
+  embedded: EmbeddedFacts;
 }
 
 /** What a resolved id meant for every path in this round that holds its bytes. */
@@ -190,7 +192,7 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
       store.record(settle(f, { status: 'failed', reason }));
       return false;
     }
-    await decoded.push({ ...f, pre });
+    await decoded.push({ ...f, pre, embedded: await readEmbeddedFacts(data, pre.format) });
     return true;
   };
 
@@ -249,20 +251,27 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
     const ops: BulkOp[] = await Promise.all(
       items.map(async (d, i) => {
         if (d.pre.thumbnail) await writeThumbnail(deps.thumbnailsDir, d.id, d.pre.thumbnail);
+        const source_url = await readSourceUrl(deps.imagesDir, d.c.path);
         return {
           id: d.id,
           doc: {
             path: d.c.path,
             vector: Array.from(vectors[i]),
-            file_name: path.posix.basename(d.c.path),
-            source_url: await readSourceUrl(deps.imagesDir, d.c.path),
-            width: d.pre.width,
-            height: d.pre.height,
-            bytes: d.size,
+            source_url,
             content_type: mimeOf(d.pre.format),
             model: deps.model,
             indexed_at: indexedAt,
             thumbnail: d.pre.thumbnail ? thumbnailName(d.id) : null,
+            ...pictureFacts({
+              path: d.c.path,
+              width: d.pre.width,
+              height: d.pre.height,
+              format: d.pre.format,
+              bytes: d.size,
+              sourceUrl: source_url,
+              addedAt: new Date(d.mtimeMs),
+              embedded: d.embedded,
+            }),
           },
         };
       }),

@@ -1,5 +1,4 @@
 // One round: scan the folder, work out what changed, embed what is new, remove what is gone, report.
-import path from 'node:path';
 import type { Preprocessed } from '@image-search/clip';
 import { type Logger, Progress } from '@image-search/log';
 import {
@@ -7,11 +6,14 @@ import {
   type BulkOp,
   bulkWrite,
   type Client,
+  docsLackingFacts,
   existingIds,
   type IndexSpec,
   promoteIndex,
 } from '@image-search/search-index';
+import { backfillFacts } from './backfill.ts';
 import { untilAvailable } from './es-retry.ts';
+import { pathFacts, sourceHost } from './picture-facts.ts';
 import { embedCandidates, type PipelineCounts } from './pipeline.ts';
 import { planRound } from './plan.ts';
 import { scanFolder } from './scan.ts';
@@ -46,6 +48,8 @@ export interface RoundSummary extends PipelineCounts {
   removed: number;
   /** Documents re-pointed at another path holding the same bytes. */
   repointed: number;
+  /** Documents indexed before that got the picture's facts (metadata back-fill). */
+  backfilled: number;
   /** True when every file was settled: the index holds everything the folder has. */
   complete: boolean;
   promoted: boolean;
@@ -98,6 +102,12 @@ export async function runRound(deps: RoundDeps): Promise<RoundSummary> {
   );
 
   const { removed, repointed } = await settleOrphans(deps, es);
+  const backfill = await backfillFacts({
+    imagesDir: deps.imagesDir,
+    stale: (after) => es('docs lacking facts', () => docsLackingFacts(client, index, { after })),
+    write: (ops) => es('bulk write', () => bulkWrite(client, index, ops)),
+    logger,
+  });
   await store.compactIfLarge();
 
   const complete = counts.errors === 0 && counts.vanished === 0;
@@ -127,6 +137,7 @@ export async function runRound(deps: RoundDeps): Promise<RoundSummary> {
     deletedPaths: plan.deleted.length,
     removed,
     repointed,
+    backfilled: backfill.updated,
     complete,
     promoted,
     scanMs: Math.round(scanMs),
@@ -153,7 +164,7 @@ async function settleOrphans(
       if (keep === undefined) ops.push({ id, delete: true });
       else {
         const source_url = await readSourceUrl(deps.imagesDir, keep);
-        ops.push({ id, update: { path: keep, file_name: path.posix.basename(keep), source_url } });
+        ops.push({ id, update: { path: keep, ...pathFacts(keep), source_url, source_host: sourceHost(source_url) } });
       }
     }
     const result = await es('remove documents', () => bulkWrite(client, index, ops));

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { type LocalEs, startLocalElasticsearch } from '@image-search/local-elasticsearch';
 import { createLogger } from '@image-search/log';
 import { createClient, indexInfo, knnSearch } from '@image-search/search-index';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type LocalEs, startLocalElasticsearch } from '../../../scripts/es/local-es.ts';
 import { runEmbedder } from '../src/embedder.ts';
 import { colourPicture, settingsFor, tinyModel, uniqueAlias, workDirs } from './fixtures.ts';
 

@@ -1,11 +1,14 @@
 package org.elasticsearch.node;
 
 import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
 
 import org.elasticsearch.cluster.service.ClusterService;
 import org.elasticsearch.env.Environment;
 import org.elasticsearch.plugins.ClasspathPluginsService;
 import org.elasticsearch.plugins.Plugin;
+import org.elasticsearch.plugins.PluginsLoader;
 
 /**
  * A real node whose plugins (transport-netty4) come from the classpath rather than a distribution's modules/ folder.
@@ -13,10 +16,15 @@ import org.elasticsearch.plugins.Plugin;
  */
 public class ClasspathPluginsNode extends Node {
   public ClasspathPluginsNode(Environment environment, Collection<Class<? extends Plugin>> plugins) {
-    super(NodeConstruction.prepareConstruction(environment, new NodeServiceProvider() {
+    // No module or plugin bundles on disk, and no server module exports: the server runs from the classpath.
+    this(environment, PluginsLoader.createPluginsLoader(Set.of(), Set.of(), Map.of(), false), plugins);
+  }
+
+  private ClasspathPluginsNode(Environment environment, PluginsLoader loader, Collection<Class<? extends Plugin>> plugins) {
+    super(NodeConstruction.prepareConstruction(environment, loader, new NodeServiceProvider() {
       @Override
-      org.elasticsearch.plugins.PluginsService newPluginService(Environment env, org.elasticsearch.common.settings.Settings settings) {
-        return new ClasspathPluginsService(settings, env, plugins);
+      org.elasticsearch.plugins.PluginsService newPluginService(Environment env, PluginsLoader pluginsLoader) {
+        return new ClasspathPluginsService(env, pluginsLoader, plugins);
       }
     }, true));
   }

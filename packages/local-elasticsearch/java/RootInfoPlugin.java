@@ -13,6 +13,7 @@ import org.elasticsearch.common.settings.ClusterSettings;
 import org.elasticsearch.common.settings.IndexScopedSettings;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.common.settings.SettingsFilter;
+import org.elasticsearch.core.TimeValue;
 import org.elasticsearch.features.NodeFeature;
 import org.elasticsearch.index.IndexVersion;
 import org.elasticsearch.plugins.ActionPlugin;
@@ -62,7 +63,7 @@ public class RootInfoPlugin extends Plugin implements ActionPlugin {
 
       @Override
       protected RestChannelConsumer prepareRequest(RestRequest request, NodeClient client) {
-        ClusterStateRequest stateRequest = new ClusterStateRequest().clear().metadata(true).local(true);
+        ClusterStateRequest stateRequest = new ClusterStateRequest(TimeValue.THIRTY_SECONDS).clear().metadata(true).local(true);
         return channel -> client.admin().cluster().state(stateRequest, new RestBuilderListener<ClusterStateResponse>(channel) {
           @Override
           public RestResponse buildResponse(ClusterStateResponse state, XContentBuilder builder) throws Exception {

@@ -3,12 +3,10 @@ package org.elasticsearch.plugins;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 
 import org.elasticsearch.action.admin.cluster.node.info.PluginsAndModules;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.env.Environment;
-import org.elasticsearch.jdk.ModuleQualifiedExportsService;
 
 /**
  * Plugins service that loads plugin classes already on the classpath (the published transport-netty4 jar) on top of
@@ -19,8 +17,9 @@ public class ClasspathPluginsService extends PluginsService {
   private final List<LoadedPlugin> loaded;
   private final PluginsAndModules info;
 
-  public ClasspathPluginsService(Settings settings, Environment environment, Collection<Class<? extends Plugin>> classes) {
-    super(settings, environment.configFile(), environment.modulesFile(), environment.pluginsFile());
+  public ClasspathPluginsService(Environment environment, PluginsLoader loader, Collection<Class<? extends Plugin>> classes) {
+    super(environment.settings(), environment.configDir(), loader);
+    Settings settings = environment.settings();
     List<LoadedPlugin> all = new ArrayList<>(super.plugins());
     List<PluginRuntimeInfo> infos = new ArrayList<>(super.info().getPluginInfos());
     for (Class<? extends Plugin> pluginClass : classes) {
@@ -38,7 +37,7 @@ public class ClasspathPluginsService extends PluginsService {
         false,
         false
       );
-      all.add(new LoadedPlugin(descriptor, loadPlugin(pluginClass, settings, environment.configFile())));
+      all.add(new LoadedPlugin(descriptor, loadPlugin(pluginClass, settings, environment.configDir()), pluginClass.getClassLoader()));
       infos.add(new PluginRuntimeInfo(descriptor));
     }
     this.loaded = List.copyOf(all);
@@ -53,10 +52,5 @@ public class ClasspathPluginsService extends PluginsService {
   @Override
   public PluginsAndModules info() {
     return info;
-  }
-
-  @Override
-  protected void addServerExportsService(Map<String, List<ModuleQualifiedExportsService>> qualifiedExports) {
-    // The server runs from the classpath (unnamed module), so it has no module descriptor to export from.
   }
 }

@@ -1,6 +1,6 @@
 // Runs one or more Elasticsearch nodes in this JVM from the artifacts Elastic publishes on Maven Central (server and
 // transport-netty4), since neither the distribution nor an 8.x cluster runner is published there.
-// local-es.ts starts it detached with its output going to a log file; SIGTERM closes the nodes cleanly.
+// src/instance.ts starts it detached with its output going to a log file; SIGTERM closes the nodes cleanly.
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -41,7 +41,7 @@ public final class LocalElasticsearch {
     }));
 
     try {
-      LogConfigurator.loadLog4jPlugins();
+      LogConfigurator.registerErrorListener();
       LogConfigurator.configureESLogging();
       List<String> seeds = new ArrayList<>();
       for (int n = 0; n < nodes; n++) {

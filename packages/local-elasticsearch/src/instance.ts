@@ -1,36 +1,13 @@
-// A real local Elasticsearch 8 from Maven Central artifacts: resolve the classpath with Maven (once, cached under
-// .es/), compile the small launcher in java/ (once), start it detached, wait for the cluster, stop it by process group.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// Start and stop local Elasticsearch instances: one detached JVM per instance (its own process group, pid file and
+// log under .es/port-<port>/), a cross-process lock per port, and a wait for the cluster to turn yellow or green.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { int, str } from '@image-search/config';
-
-const run = promisify(execFile);
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const repoRoot = path.resolve(here, '../..');
-const esHome = path.join(repoRoot, '.es');
-const pomFile = path.join(here, 'pom.xml');
-const javaSources = path.join(here, 'java');
-const logConfig = path.join(here, 'log4j2.properties');
-const mainClass = 'LocalElasticsearch';
-
-export const DEFAULT_PORT = 9200;
-export const DEFAULT_HEAP = '1g';
-
-/** Environment of pnpm es:start and of the test global setup (ES_HOST itself belongs to the services' specs). */
-export const localEsSpec = {
-  ES_PORT: int(DEFAULT_PORT, { min: 1, max: 65_000 }),
-  ES_HEAP: str(DEFAULT_HEAP, 'a JVM heap size such as 1g or 512m'),
-};
-
-/** A problem the person starting Elasticsearch can act on; the CLI prints only its message. */
-export class LocalEsError extends Error {}
+import { checkJava, compileLauncher, logConfig, mainClass, resolveClasspath } from './launcher.ts';
+import { getJson, isElasticsearchUp } from './probe.ts';
+import { DEFAULT_HEAP, DEFAULT_PORT, esHome, hostFor, instanceDirFor, LocalEsError } from './settings.ts';
 
 export interface LocalEsOptions {
   /** HTTP port of node 0; node N listens on port + N and on transport port port + 100 + N. */
@@ -49,59 +26,6 @@ export interface LocalEs {
   startedByUs: boolean;
   /** Stops the instance if this call started it; a no-op for one that was already running. */
   stop(): Promise<void>;
-}
-
-export interface EsSummary {
-  version: string;
-  clusterName: string;
-  status: string;
-  nodes: number;
-}
-
-export function hostFor(port: number): string {
-  return `http://127.0.0.1:${port}`;
-}
-
-export function instanceDirFor(port: number): string {
-  return path.join(esHome, `port-${port}`);
-}
-
-async function getJson(url: string, timeoutMs = 2000): Promise<{ status: number; body: unknown } | null> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: whatever answers is not Elasticsearch
-    }
-    return { status: res.status, body };
-  } catch {
-    return null;
-  }
-}
-
-function versionOf(body: unknown): string | null {
-  const v = (body as { version?: { number?: unknown } } | null)?.version?.number;
-  return typeof v === 'string' ? v : null;
-}
-
-/** True when host answers GET / like Elasticsearch does. */
-export async function isElasticsearchUp(host: string): Promise<boolean> {
-  const res = await getJson(`${host.replace(/\/+$/, '')}/`);
-  return res?.status === 200 && versionOf(res.body) !== null;
-}
-
-/** Version, cluster name, health and node count of the cluster at host; null when it does not answer. */
-export async function describeElasticsearch(host: string): Promise<EsSummary | null> {
-  const base = host.replace(/\/+$/, '');
-  const root = await getJson(`${base}/`);
-  const version = root && root.status === 200 ? versionOf(root.body) : null;
-  if (!version) return null;
-  const health = await getJson(`${base}/_cluster/health`);
-  const h = (health?.body ?? {}) as { cluster_name?: string; status?: string; number_of_nodes?: number };
-  return { version, clusterName: h.cluster_name ?? '?', status: h.status ?? 'unknown', nodes: h.number_of_nodes ?? 0 };
 }
 
 function portInUse(port: number): Promise<boolean> {
@@ -124,119 +48,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function sha256(...parts: string[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p).update('\0');
-  return h.digest('hex').slice(0, 16);
-}
-
 /** Writes a file so that a concurrent reader sees either nothing or the whole of it. */
 async function writeAtomic(file: string, text: string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, file);
-}
-
-async function requireTool(cmd: string, args: string[], missing: string): Promise<void> {
-  try {
-    await run(cmd, args);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new LocalEsError(missing);
-    throw e;
-  }
-}
-
-/**
- * The Elasticsearch classpath, from .es/classpath-<pom hash>.txt when every jar in it is still in the Maven cache,
- * otherwise resolved by Maven (downloads go to ~/.m2 as usual).
- */
-export async function resolveClasspath(log: (line: string) => void = () => {}): Promise<string> {
-  const pom = await readFile(pomFile, 'utf8');
-  const cacheFile = path.join(esHome, `classpath-${sha256(pom)}.txt`);
-  if (existsSync(cacheFile)) {
-    const cached = (await readFile(cacheFile, 'utf8')).trim();
-    if (cached.length > 0 && cached.split(path.delimiter).every((jar) => existsSync(jar))) return cached;
-  }
-  await requireTool(
-    'mvn',
-    ['-v'],
-    'Maven (mvn) is not installed: install it (Debian: apt-get install maven) so the Elasticsearch jars can be fetched',
-  );
-  log('resolving the Elasticsearch jars with Maven (first start only; cached in ~/.m2 and .es/)');
-  await mkdir(esHome, { recursive: true });
-  const out = path.join(esHome, `classpath-${process.pid}.tmp`);
-  const mvn = (...extra: string[]) =>
-    run('mvn', ['-q', '-B', ...extra, '-f', pomFile, 'dependency:build-classpath', `-Dmdep.outputFile=${out}`], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
-  try {
-    await mvn();
-  } catch (online) {
-    try {
-      // No network, but ~/.m2 may already hold every jar (a cleaned .es/ on an offline machine).
-      await mvn('-o');
-    } catch {
-      const err = online as { stdout?: string; stderr?: string };
-      const output = `${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(-25).join('\n');
-      throw new LocalEsError(
-        `Maven could not resolve the Elasticsearch jars (is Maven Central reachable? Once ~/.m2 has them, no network is needed):\n${output}`,
-      );
-    }
-  }
-  await rename(out, cacheFile);
-  return (await readFile(cacheFile, 'utf8')).trim();
-}
-
-async function javaSourceFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.java'))
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort();
-}
-
-/** Compiles the launcher into .es/classes-<hash of sources and classpath>, once. */
-async function compileLauncher(classpath: string, log: (line: string) => void): Promise<string> {
-  const sources = await javaSourceFiles(javaSources);
-  const texts = await Promise.all(sources.map((f) => readFile(f, 'utf8')));
-  const out = path.join(esHome, `classes-${sha256(classpath, ...sources, ...texts)}`);
-  if (existsSync(path.join(out, `${mainClass}.class`))) return out;
-  await requireTool(
-    'javac',
-    ['-version'],
-    'javac is missing: install a JDK, not only a JRE (Debian: apt-get install openjdk-17-jdk-headless)',
-  );
-  log('compiling the Elasticsearch launcher (first start only)');
-  const tmp = `${out}.${process.pid}.tmp`;
-  await rm(tmp, { recursive: true, force: true });
-  try {
-    await run('javac', ['-nowarn', '-d', tmp, '-cp', classpath, ...sources], { maxBuffer: 16 * 1024 * 1024 });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    throw new LocalEsError(`javac failed on scripts/es/java:\n${(err.stderr ?? err.stdout ?? '').trim()}`);
-  }
-  await rm(out, { recursive: true, force: true });
-  await rename(tmp, out);
-  return out;
-}
-
-async function checkJava(): Promise<void> {
-  let version = '';
-  try {
-    const { stderr } = await run('java', ['-version']);
-    version = stderr;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new LocalEsError(
-        'Java is not installed: Elasticsearch needs Java 17 or newer (Debian/Ubuntu: apt-get install openjdk-17-jdk-headless)',
-      );
-    }
-    throw e;
-  }
-  const major = Number(/version "(\d+)/.exec(version)?.[1] ?? 0);
-  if (major > 0 && major < 17) {
-    throw new LocalEsError(`Java ${major} is too old: Elasticsearch 8 needs Java 17 or newer (install openjdk-17)`);
-  }
 }
 
 function pidFileOf(dir: string): string {

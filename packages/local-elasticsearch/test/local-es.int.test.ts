@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalEsError, repoRoot, startLocalElasticsearch } from '../local-es.ts';
+import { LocalEsError, repoRoot, startLocalElasticsearch } from '../src/index.ts';
 
 const run = promisify(execFile);
 const tmpDirs: string[] = [];
@@ -60,9 +60,13 @@ async function processesMentioning(text: string): Promise<number[]> {
 
 async function cli(...args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/es/cli.ts', ...args], {
-      cwd: repoRoot,
-    });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'packages/local-elasticsearch/src/cli.ts', ...args],
+      {
+        cwd: repoRoot,
+      },
+    );
     return { code: 0, out: stdout + stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };

@@ -11,7 +11,7 @@ import {
   runningPid,
   startLocalElasticsearch,
   stopLocalElasticsearch,
-} from './local-es.ts';
+} from './index.ts';
 
 const EXIT_NOT_RUNNING = 3;
 
@@ -118,7 +118,7 @@ async function main(): Promise<number> {
       return status(o);
     default:
       console.error(
-        'usage: tsx scripts/es/cli.ts start|stop|status [--port N] [--nodes N] [--heap 1g] [--data-dir DIR]',
+        'usage: tsx packages/local-elasticsearch/src/cli.ts start|stop|status [--port N] [--nodes N] [--heap 1g] [--data-dir DIR]',
       );
       return 2;
   }
