@@ -1,5 +1,6 @@
 // `pnpm embedder [--once]`: every picture under IMAGES_DIR searchable in Elasticsearch, re-scanned every POLL_SECONDS.
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { exitOnConfigError, loadEmbedderConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
 import { Heartbeat, onShutdown } from '@image-search/process';
@@ -7,7 +8,7 @@ import { runEmbedder } from './embedder.ts';
 
 const cfg = exitOnConfigError('embedder', () => loadEmbedderConfig());
 const logger = createLogger('embedder', { level: cfg.LOG_LEVEL });
-const once = process.argv.includes('--once');
+const { once } = parseArgs({ options: { once: { type: 'boolean', default: false } } }).values;
 const stop = new AbortController();
 
 // Every step is safe to cut short (state is journalled only after Elasticsearch acknowledged), so a signal stops at
