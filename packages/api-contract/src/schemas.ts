@@ -1,5 +1,6 @@
 // Request and response shapes as zod schemas: the one source for validation, error messages and the OpenAPI document.
 import { z } from 'zod';
+import { checkPageDepth, MODES, refineShape } from './search-params.ts';
 
 export const MAX_QUERY_CHARS = 1000;
 
@@ -30,16 +31,93 @@ function queryText(name: string) {
     .max(MAX_QUERY_CHARS, { error: `${name} must be at most ${MAX_QUERY_CHARS} characters` });
 }
 
-export const textQuerystring = (limits: Limits) =>
-  z.object({ q: queryText('q').describe('What to look for, e.g. "red car".'), k: kSchema(limits, true) });
-
-export const textBody = (limits: Limits) =>
-  z.object(
-    { text: queryText('text').describe('What to look for, e.g. "red car".'), k: kSchema(limits, false) },
-    { error: 'body must be a JSON object like {"text": "red car", "k": 10}' },
+const modeSchema = z
+  .enum(MODES, { error: `mode must be one of ${MODES.join(', ')}` })
+  .default('vector')
+  .describe(
+    'vector: CLIP similarity. keyword: the words of file name, keywords, description, folder and host (BM25). ' +
+      'hybrid: both rankings fused by reciprocal rank (score is then the fused score).',
   );
 
-export const kQuerystring = (limits: Limits) => z.object({ k: kSchema(limits, true) });
+export const textQuerystring = (limits: Limits) =>
+  z
+    .object({
+      q: queryText('q').describe('What to look for, e.g. "red car".'),
+      k: kSchema(limits, true),
+      mode: modeSchema,
+      ...refineShape(limits, true),
+    })
+    .superRefine((v, ctx) => checkPageDepth(v, ctx, limits.maxK));
+
+export const textBody = (limits: Limits) =>
+  z
+    .object(
+      {
+        text: queryText('text').describe('What to look for, e.g. "red car".'),
+        k: kSchema(limits, false),
+        mode: modeSchema,
+        ...refineShape(limits, false),
+      },
+      { error: 'body must be a JSON object like {"text": "red car", "k": 10}' },
+    )
+    .superRefine((v, ctx) => checkPageDepth(v, ctx, limits.maxK));
+
+export const kQuerystring = (limits: Limits) =>
+  z
+    .object({ k: kSchema(limits, true), ...refineShape(limits, true) })
+    .superRefine((v, ctx) => checkPageDepth(v, ctx, limits.maxK));
+
+export const MAX_PARTS = 10;
+
+const weightSchema = z
+  .number({ error: 'parts[].weight must be a number from -10 to 10' })
+  .min(-10, { error: 'parts[].weight must be a number from -10 to 10' })
+  .max(10, { error: 'parts[].weight must be a number from -10 to 10' })
+  .default(1)
+  .describe('How much this part counts; negative pulls away from it (default 1).');
+
+const partSchema = z.union(
+  [
+    z.strictObject({ text: queryText('parts[].text').describe('A text to search for.'), weight: weightSchema }),
+    z.strictObject({
+      id: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,512}$/, { error: 'parts[].id must be a document id (letters, digits, "-" or "_")' })
+        .describe('An indexed picture (left out of the results).'),
+      weight: weightSchema,
+    }),
+  ],
+  { error: 'parts: each part is {"text": "...", "weight": w} or {"id": "<picture id>", "weight": w}' },
+);
+
+export const combineBody = (limits: Limits) =>
+  z
+    .object(
+      {
+        parts: z
+          .array(partSchema, { error: `parts must be a list of 1 to ${MAX_PARTS} texts and pictures` })
+          .min(1, { error: `parts must be a list of 1 to ${MAX_PARTS} texts and pictures` })
+          .max(MAX_PARTS, { error: `parts must be a list of 1 to ${MAX_PARTS} texts and pictures` })
+          .describe('Texts and pictures with weights, e.g. [{"text":"beach"},{"text":"people","weight":-0.5}].'),
+        k: kSchema(limits, false),
+        ...refineShape(limits, false),
+      },
+      { error: 'body must be a JSON object like {"parts": [{"text": "beach"}, {"text": "people", "weight": -1}]}' },
+    )
+    .superRefine((v, ctx) => checkPageDepth(v, ctx, limits.maxK));
+
+export const facetsQuerystring = (limits: Limits) =>
+  z.object({
+    q: queryText('q').describe('The search whose results are counted.'),
+    mode: modeSchema,
+    ...refineShape(limits, true),
+  });
+
+const bucketsSchema = z.array(z.object({ value: z.string(), count: z.number().int() }));
+
+export const facetsSchema = z
+  .object({ host: bucketsSchema, folder: bucketsSchema, format: bucketsSchema, year: bucketsSchema })
+  .describe('Counts among the best MAX_K pictures passing the filters and cutoff (and the keyword matches).');
 
 export const similarParams = z.object({
   id: z
@@ -50,13 +128,20 @@ export const similarParams = z.object({
 
 export const hitSchema = z.object({
   id: z.string(),
-  score: z.number().describe('Cosine-based similarity in 0..1, higher is closer.'),
+  score: z
+    .number()
+    .describe('Cosine-based similarity in 0..1, higher is closer (keyword: BM25 score; hybrid: fused rank score).'),
   url: z.string().describe('/images/<path relative to IMAGES_DIR>'),
   thumbnail_url: z.string().nullable(),
   source_url: z.string().nullable(),
   width: z.number().int(),
   height: z.number().int(),
   file_name: z.string(),
+  taken_at: z.string().nullable().describe('When it was taken (EXIF), if known.'),
+  added_at: z.string().nullable().describe('When it was added, if known.'),
+  folder: z.string().nullable().describe('Its folder relative to the images root.'),
+  format: z.string().nullable(),
+  source_host: z.string().nullable(),
 });
 export type Hit = z.infer<typeof hitSchema>;
 
@@ -92,6 +177,7 @@ export const metaSchema = z.object({
   concrete_index: z.string().nullable(),
   provider: z.string(),
   cluster_status: z.string(),
+  strong_match_score: z.number().describe('A min_score for "only strong matches" with this model.'),
 });
 export type Meta = z.infer<typeof metaSchema>;
 

@@ -68,6 +68,8 @@ export const downloaderSpec = {
   PER_HOST_CONCURRENCY: int(8, { min: 1, max: 1024 }),
   POLL_SECONDS: seconds('30', { min: 1 }),
   REQUEST_TIMEOUT_SECONDS: seconds('30', { min: 1 }),
+  /** A download slower than this over any 10 s fails (0: no minimum). */
+  MIN_BYTES_PER_SECOND: bytes('1024', { min: 0 }),
   MAX_IMAGE_BYTES: bytes('26214400', { min: 1024 }),
   MAX_RETRIES: int(4, { min: 0, max: 20 }),
   RETRY_FAILED_AFTER: seconds('86400', { min: 0 }),

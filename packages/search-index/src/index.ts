@@ -2,6 +2,8 @@
 export { type Client, clientOptions, createClient, type EsConfig, type WaitOptions, waitForCluster } from './client.ts';
 export { EsUnavailableError, isUnavailable } from './errors.ts';
 export { docsLackingFacts, type StaleDoc } from './facts.ts';
+export { filterClauses, type SearchFilters } from './filters.ts';
+export { RRF_RANK_CONSTANT, reciprocalRankFusion } from './fuse.ts';
 export { aliasTargets, ensureModelIndex, type IndexInfo, indexInfo, promoteIndex } from './lifecycle.ts';
 export {
   concreteIndexName,
@@ -19,12 +21,24 @@ export {
   toUnitVector,
 } from './mapping.ts';
 export {
+  FACET_SIZE,
+  type FacetBucket,
+  type FacetQuery,
+  type Facets,
+  facetCounts,
+  facetsRequest,
   getVector,
+  KEYWORD_FIELDS,
+  type KeywordQuery,
   KNN_FILTER_PATH,
   type KnnQuery,
+  keywordRequest,
+  keywordSearch,
   knnRequest,
   knnSearch,
+  type PageQuery,
   type SearchHit,
+  type SortOrder,
   unitVectorJson,
 } from './query.ts';
 export {

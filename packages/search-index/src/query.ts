@@ -1,6 +1,8 @@
-// Reading the index: approximate kNN search and a document's stored vector.
+// Reading the index: approximate kNN search (filtered, with a similarity cutoff, in date order, a page at a time), the
+// keyword (BM25) search, facet counts, and a document's stored vector.
 import type { Client } from '@elastic/elasticsearch';
 import { call, errorType, statusOf } from './errors.ts';
+import { filterClauses, type SearchFilters } from './filters.ts';
 import type { ImageDoc } from './mapping.ts';
 import { type JsonRequest, SearchConnection } from './search-connection.ts';
 
@@ -10,13 +12,90 @@ export interface SearchHit {
   doc: Omit<ImageDoc, 'vector'>;
 }
 
-export interface KnnQuery {
-  vector: ArrayLike<number>;
+export type SortOrder = 'relevance' | 'newest' | 'oldest';
+
+/** What every kind of search may add: a page, filters and an order. */
+export interface PageQuery {
+  /** Pictures on this page. */
   k: number;
-  /** HNSW candidates per shard; raised to k when smaller. */
+  /** Pictures skipped before this page (default 0). */
+  from?: number;
+  filters?: SearchFilters;
+  /**
+   * relevance (default): best first. newest / oldest: by date taken, else added, among the best `window` pictures
+   * (those passing the cutoff), so every page is cut from the same set.
+   */
+  sort?: SortOrder;
+  /** How many best pictures date order sorts; at least from + k. */
+  window?: number;
+  /** Leave these documents out (e.g. the picture a "more like this" search started from). */
+  excludeIds?: string[];
+}
+
+export interface KnnQuery extends PageQuery {
+  vector: ArrayLike<number>;
+  /** HNSW candidates per shard; raised to the number of nearest pictures asked for when smaller. */
   numCandidates: number;
-  /** Leave this document out (e.g. the picture a "more like this" search started from). */
-  excludeId?: string;
+  /** Only pictures at least this similar, in the API's 0..1 score (kNN `similarity`). */
+  minScore?: number;
+}
+
+export interface KeywordQuery extends PageQuery {
+  text: string;
+}
+
+/** Searched by keyword, each with its weight: the file name and the picture's own keywords count most. */
+export const KEYWORD_FIELDS = ['file_name.text^3', 'keywords^2', 'description', 'folder.text', 'source_host.text'];
+
+/** Date order, newest or oldest first, pictures without a date last; the path breaks ties so pages never overlap. */
+function dateSort(sort: SortOrder | undefined): unknown[] | undefined {
+  if (!sort || sort === 'relevance') return undefined;
+  return [{ dated_at: { order: sort === 'newest' ? 'desc' : 'asc', missing: '_last' } }, { path: 'asc' }];
+}
+
+/** How many best pictures the search must find: the page and all before it, or the whole window date order sorts. */
+function topN(q: PageQuery): number {
+  const k = Math.max(1, Math.floor(q.k));
+  const upTo = (q.from ?? 0) + k;
+  return q.sort && q.sort !== 'relevance' ? Math.max(upTo, q.window ?? upTo) : upTo;
+}
+
+function filterJson(q: PageQuery): string | null {
+  const filter = filterClauses(q.filters ?? {});
+  if (filter.length === 0 && !q.excludeIds?.length) return null;
+  const bool: Record<string, unknown> = { filter };
+  if (q.excludeIds?.length) bool.must_not = [{ ids: { values: q.excludeIds } }];
+  return JSON.stringify({ bool });
+}
+
+/** The page, order and stored fields around a search. */
+function pageJson(q: PageQuery): string {
+  const sort = dateSort(q.sort);
+  return (
+    `"from":${Math.max(0, Math.floor(q.from ?? 0))},"size":${Math.max(1, Math.floor(q.k))},` +
+    (sort ? `"sort":${JSON.stringify(sort)},"track_scores":true,` : '') +
+    `"_source":{"excludes":["vector"]}`
+  );
+}
+
+/** The knn section: the top N nearest pictures that pass the filters and the cutoff. */
+function knnJson(q: KnnQuery, n: number): string {
+  const numCandidates = Math.max(n, Math.floor(q.numCandidates));
+  const filter = filterJson(q);
+  // dot_product's raw similarity is the cosine; the API's score is (1 + cosine) / 2
+  const similarity = q.minScore === undefined ? '' : `,"similarity":${2 * q.minScore - 1}`;
+  return (
+    `{"field":"vector","query_vector":${unitVectorJson(q.vector)},"k":${n},"num_candidates":${numCandidates}` +
+    `${filter ? `,"filter":${filter}` : ''}${similarity}}`
+  );
+}
+
+function keywordQueryJson(q: KeywordQuery): string {
+  const filter = filterJson(q);
+  const match = { multi_match: { query: q.text, fields: KEYWORD_FIELDS } };
+  const bool: Record<string, unknown> = { must: [match] };
+  if (filter) Object.assign(bool, (JSON.parse(filter) as { bool: object }).bool);
+  return JSON.stringify({ bool });
 }
 
 /** What a search answer needs to carry: each hit's id, score and stored fields, none of the bookkeeping around them. */
@@ -40,19 +119,45 @@ export function unitVectorJson(v: ArrayLike<number>): string {
   return `${json}]`;
 }
 
+const searchPath = (alias: string) => `/${encodeURIComponent(alias)}/_search?filter_path=${KNN_FILTER_PATH}`;
+
 /** The kNN search of `alias` as one HTTP request: path (with the response filter) and JSON body. */
 export function knnRequest(alias: string, q: KnnQuery): JsonRequest & { body: string } {
-  const k = Math.max(1, Math.floor(q.k));
-  const numCandidates = Math.max(k, Math.floor(q.numCandidates));
-  const filter = q.excludeId
-    ? `,"filter":${JSON.stringify({ bool: { must_not: [{ ids: { values: [q.excludeId] } }] } })}`
-    : '';
+  return { method: 'POST', path: searchPath(alias), body: `{"knn":${knnJson(q, topN(q))},${pageJson(q)}}` };
+}
+
+/** The keyword (BM25) search of `alias` over KEYWORD_FIELDS, with the same filters, page and order. */
+export function keywordRequest(alias: string, q: KeywordQuery): JsonRequest & { body: string } {
+  return { method: 'POST', path: searchPath(alias), body: `{"query":${keywordQueryJson(q)},${pageJson(q)}}` };
+}
+
+/** Facet counts: the buckets asked for per field (the most frequent first). */
+export const FACET_SIZE = 20;
+
+export interface FacetQuery {
+  /** The nearest pictures (the top `window` passing the filters and cutoff)… */
+  knn?: KnnQuery;
+  /** …and/or the pictures matching these words. */
+  keyword?: KeywordQuery;
+  window: number;
+}
+
+/** Counts per host, folder, format and year over what a search finds (both sets together in hybrid mode). */
+export function facetsRequest(alias: string, q: FacetQuery): JsonRequest & { body: string } {
+  const terms = (field: string) => ({ terms: { field, size: FACET_SIZE } });
+  const aggs = {
+    host: terms('source_host'),
+    folder: terms('folder'),
+    format: terms('format'),
+    year: { date_histogram: { field: 'dated_at', calendar_interval: 'year', format: 'yyyy', min_doc_count: 1 } },
+  };
+  const parts = [`"size":0,"aggs":${JSON.stringify(aggs)}`];
+  if (q.knn) parts.push(`"knn":${knnJson(q.knn, q.window)}`);
+  if (q.keyword) parts.push(`"query":${keywordQueryJson(q.keyword)}`);
   return {
     method: 'POST',
-    path: `/${encodeURIComponent(alias)}/_search?filter_path=${KNN_FILTER_PATH}`,
-    body:
-      `{"size":${k},"knn":{"field":"vector","query_vector":${unitVectorJson(q.vector)},"k":${k},` +
-      `"num_candidates":${numCandidates}${filter}},"_source":{"excludes":["vector"]}}`,
+    path: `/${encodeURIComponent(alias)}/_search?filter_path=aggregations`,
+    body: `{${parts.join(',')}}`,
   };
 }
 
@@ -61,23 +166,60 @@ interface KnnResponse {
   hits?: { hits?: Array<{ _id: string; _score: number | null; _source: Omit<ImageDoc, 'vector'> }> };
 }
 
-/**
- * Nearest pictures first; [] when the alias does not exist yet (nothing indexed). Through a SearchConnection (the
- * API's hot path) or the client, with the same request and the same errors.
- */
-export async function knnSearch(es: Client | SearchConnection, alias: string, q: KnnQuery): Promise<SearchHit[]> {
-  const req = knnRequest(alias, q);
+/** One request through a SearchConnection (the API's hot path) or the client, with the same errors; null when the
+ * alias does not exist yet (nothing indexed). */
+async function send<T>(es: Client | SearchConnection, what: string, req: JsonRequest): Promise<T | null> {
   try {
-    const res = await call('knn search', () =>
+    return await call(what, () =>
       es instanceof SearchConnection
-        ? es.request<KnnResponse>(req)
-        : es.transport.request<KnnResponse>(req, { headers: { 'content-type': 'application/json' } }),
+        ? es.request<T>(req)
+        : es.transport.request<T>(req, { headers: { 'content-type': 'application/json' } }),
     );
-    return (res.hits?.hits ?? []).map((h) => ({ id: h._id, score: h._score ?? 0, doc: h._source }));
   } catch (err) {
-    if (errorType(err) === 'index_not_found_exception') return [];
+    if (errorType(err) === 'index_not_found_exception') return null;
     throw err;
   }
+}
+
+const hitsOf = (res: KnnResponse | null): SearchHit[] =>
+  (res?.hits?.hits ?? []).map((h) => ({ id: h._id, score: h._score ?? 0, doc: h._source }));
+
+/** Nearest pictures first (or in date order); [] when nothing is indexed yet. */
+export async function knnSearch(es: Client | SearchConnection, alias: string, q: KnnQuery): Promise<SearchHit[]> {
+  return hitsOf(await send<KnnResponse>(es, 'knn search', knnRequest(alias, q)));
+}
+
+/** Best keyword matches first (or in date order); [] when nothing is indexed yet. */
+export async function keywordSearch(
+  es: Client | SearchConnection,
+  alias: string,
+  q: KeywordQuery,
+): Promise<SearchHit[]> {
+  return hitsOf(await send<KnnResponse>(es, 'keyword search', keywordRequest(alias, q)));
+}
+
+export interface FacetBucket {
+  value: string;
+  count: number;
+}
+
+export interface Facets {
+  host: FacetBucket[];
+  folder: FacetBucket[];
+  format: FacetBucket[];
+  year: FacetBucket[];
+}
+
+type Buckets = { buckets: Array<{ key: string | number; key_as_string?: string; doc_count: number }> };
+
+export async function facetCounts(es: Client | SearchConnection, alias: string, q: FacetQuery): Promise<Facets> {
+  const res = await send<{ aggregations?: Record<keyof Facets, Buckets> }>(es, 'facets', facetsRequest(alias, q));
+  const of = (name: keyof Facets) =>
+    (res?.aggregations?.[name]?.buckets ?? []).map((b) => ({
+      value: b.key_as_string ?? String(b.key),
+      count: b.doc_count,
+    }));
+  return { host: of('host'), folder: of('folder'), format: of('format'), year: of('year') };
 }
 
 /** The stored (unit-length) vector of one document, or null when there is no such document or index. */

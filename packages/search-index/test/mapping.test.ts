@@ -84,11 +84,11 @@ describe('vectors and queries', () => {
   });
 
   it('asks for at least k candidates, leaves out the excluded id and never returns the vector', () => {
-    const req = knnRequest('images', { vector: [1, 0], k: 20, numCandidates: 5, excludeId: 'abc' });
+    const req = knnRequest('images', { vector: [1, 0], k: 20, numCandidates: 5, excludeIds: ['abc'] });
     const body = JSON.parse(req.body);
     expect(body.size).toBe(20);
     expect(body.knn).toMatchObject({ field: 'vector', query_vector: [1, 0], k: 20, num_candidates: 20 });
-    expect(body.knn.filter).toEqual({ bool: { must_not: [{ ids: { values: ['abc'] } }] } });
+    expect(body.knn.filter).toEqual({ bool: { filter: [], must_not: [{ ids: { values: ['abc'] } }] } });
     expect(body._source).toEqual({ excludes: ['vector'] });
     expect(JSON.parse(knnRequest('images', { vector: [1, 0], k: 5, numCandidates: 100 }).body).knn).not.toHaveProperty(
       'filter',

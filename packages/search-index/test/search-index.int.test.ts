@@ -124,13 +124,13 @@ describe('search-index against a real Elasticsearch', () => {
       vector: [1, 0, 0, 0],
       k: 1,
       numCandidates: 10,
-      excludeId: 'red',
+      excludeIds: ['red'],
     });
     expect(similar.map((h) => h.id)).toEqual(['reddish']);
     // The plain-HTTP path asks the same and answers the same.
     expect(await knnSearch(connection, spec.alias, { vector: [1, 0, 0, 0], k: 2, numCandidates: 10 })).toEqual(hits);
     expect(
-      await knnSearch(connection, spec.alias, { vector: [1, 0, 0, 0], k: 1, numCandidates: 10, excludeId: 'red' }),
+      await knnSearch(connection, spec.alias, { vector: [1, 0, 0, 0], k: 1, numCandidates: 10, excludeIds: ['red'] }),
     ).toEqual(similar);
 
     expect(await getVector(client, spec.alias, 'green')).toEqual([0, 1, 0, 0]);

@@ -3,10 +3,10 @@
 // first bytes say it is an image, it is recorded as done (with its real type), not fetched again.
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { UrlRecord } from './records.ts';
-import { SNIFF_BYTES, sniffImage } from './sniff.ts';
+import { type RecordFields, SNIFF_BYTES } from '@image-search/picture-store';
+import { sniffImage } from './sniff.ts';
 
-export type Adoption = { adopted: true; record: UrlRecord } | { adopted: false; why: string };
+export type Adoption = { adopted: true; record: RecordFields } | { adopted: false; why: string };
 
 /** Reasons a file cannot be read that mean "fetch it again" rather than "stop": it went away, or is not ours to read. */
 const UNREADABLE = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR']);
@@ -28,7 +28,7 @@ export async function adoptStoredFile(outputDir: string, fileName: string, url: 
     if (UNREADABLE.has(code)) return { adopted: false, why: `cannot be read (${code})` };
     throw err;
   }
-  const sniffed = sniffImage(head);
+  const sniffed = await sniffImage(head);
   if (sniffed.kind === 'rejected') return { adopted: false, why: sniffed.detail };
   const at = new Date().toISOString();
   return {

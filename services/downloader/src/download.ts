@@ -1,21 +1,35 @@
 // One URL from start to finish: attempts with exponential backoff and jitter (honouring Retry-After), each attempt
-// inside a per-host slot and then a global slot; a verified download is recorded in the journal (where the embedder
-// finds its source URL) and then put in place by the file writer thread before the slot is given back, so bodies
-// waiting for the disk stay bounded by MAX_CONCURRENCY.
+// inside a per-host slot and then a global slot. A verified download is recorded in the journal (where the embedder
+// finds its source URL), renamed into place, and then announced through `onStored`.
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pictureFileName, type RecordFields } from '@image-search/picture-store';
 import type { LimitFunction } from 'p-limit';
+import type { Dispatcher } from 'undici';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { AbortedError, type Attempt, fetchImageOnce } from './fetch-image.ts';
-import type { FileWriter } from './file-writer.ts';
 import type { HostLimit } from './host-limit.ts';
-import type { ImageDispatcher } from './receive-image.ts';
-import type { RecordJournal, UrlRecord } from './records.ts';
+import type { RecordJournal } from './records.ts';
+
+/** A picture now in place under OUTPUT_DIR, its journal line written. */
+export interface StoredPicture {
+  /** sha256 of its bytes, hex: the id the embedder gives it. */
+  contentId: string;
+  /** Its file name in OUTPUT_DIR. */
+  file: string;
+  /** The URL it was listed under. */
+  url: string;
+  record: RecordFields;
+}
 
 export interface DownloadContext {
   outputDir: string;
-  dispatcher: ImageDispatcher;
+  dispatcher: Dispatcher;
   userAgent: string;
   timeoutMs: number;
+  minBytesPerSecond: number;
+  rateWindowMs: number;
   maxBytes: number;
   maxRetries: number;
   backoff: BackoffOptions;
@@ -23,24 +37,27 @@ export interface DownloadContext {
   maxRetryAfterMs: number;
   hostLimit: HostLimit;
   slots: LimitFunction;
-  writer: FileWriter;
   journal: RecordJournal;
+  /** Called once a picture is in place; the download's slot is held until it returns. */
+  onStored?: (picture: StoredPicture) => void | Promise<void>;
   /** Fired on shutdown: no new attempt starts and backoff waits end. */
   stop: AbortSignal;
   /** Fired when in-flight downloads must end now: they are cut and their temporary files removed. */
   abort: AbortSignal;
 }
 
+type Failure = Extract<Attempt, { ok: false }>;
+
 /** The outcome, already appended to the journal; null when the download was stopped before it had one. */
-export async function downloadUrl(url: string, stem: string, ctx: DownloadContext): Promise<UrlRecord | null> {
+export async function downloadUrl(url: string, stem: string, ctx: DownloadContext): Promise<RecordFields | null> {
   const parsed = new URL(url);
   const host = parsed.host;
-  let last: Extract<Attempt, { ok: false }> | undefined;
+  let last: Failure | undefined;
   let attempts = 0;
   for (let retry = 0; retry <= ctx.maxRetries; retry++) {
     if (ctx.stop.aborted) return null;
     attempts++;
-    let result: Attempt | UrlRecord;
+    let result: Failure | RecordFields;
     try {
       result = await ctx.hostLimit.run(host, () => ctx.slots(() => attempt(url, parsed, stem, attempts, ctx)));
     } catch (err) {
@@ -58,8 +75,8 @@ export async function downloadUrl(url: string, stem: string, ctx: DownloadContex
       return null;
     }
   }
-  const failure = last as Extract<Attempt, { ok: false }>;
-  const record: UrlRecord = {
+  const failure = last as Failure;
+  const record: RecordFields = {
     key: stem,
     status: 'failed',
     url,
@@ -84,30 +101,31 @@ async function attempt(
   stem: string,
   attempts: number,
   ctx: DownloadContext,
-): Promise<Extract<Attempt, { ok: false }> | UrlRecord> {
+): Promise<Failure | RecordFields> {
   if (ctx.stop.aborted) throw new AbortedError();
   const result = await fetchImageOnce(parsed, {
     dispatcher: ctx.dispatcher,
     userAgent: ctx.userAgent,
     timeoutMs: ctx.timeoutMs,
+    minBytesPerSecond: ctx.minBytesPerSecond,
+    rateWindowMs: ctx.rateWindowMs,
     maxBytes: ctx.maxBytes,
     tempDir: ctx.outputDir,
     stem,
     signal: ctx.abort,
-    arena: ctx.writer.arena,
   });
-  return result.ok ? commit(url, stem, result, attempts, ctx) : result;
+  return result.ok ? store(url, stem, result, attempts, ctx) : result;
 }
 
-async function commit(
+async function store(
   url: string,
   stem: string,
   result: Extract<Attempt, { ok: true }>,
   attempts: number,
   ctx: DownloadContext,
-): Promise<UrlRecord> {
-  const file = `${stem}${result.image.ext}`;
-  const record: UrlRecord = {
+): Promise<RecordFields> {
+  const file = pictureFileName(stem, result.image.ext);
+  const record: RecordFields = {
     key: stem,
     status: 'done',
     url,
@@ -121,22 +139,16 @@ async function commit(
     permanent: false,
     at: new Date().toISOString(),
   };
-  // Written before the picture appears (the writer has the journal write its lines before it sends a batch), so
-  // whoever sees the picture finds its line. Should the rename fail, the round stops (a full or read-only disk) and
-  // the next one fetches again a picture recorded done but not there.
+  // The line is written before the picture appears, so whoever sees the picture finds its line. Should the rename fail
+  // (a full or read-only disk), the round stops, and the next one fetches again a picture recorded done but not there.
   try {
     ctx.journal.append(record);
+    ctx.journal.writeAppended();
+    await rename(result.tmp, path.join(ctx.outputDir, file));
   } catch (err) {
-    if (result.lent !== undefined) ctx.writer.arena?.release(result.lent);
+    await rm(result.tmp, { force: true });
     throw err;
   }
-  // the writer removes (and gives back) what it was given when it fails
-  await ctx.writer.commit({
-    outputDir: ctx.outputDir,
-    fileName: file,
-    body: result.body,
-    lent: result.lent,
-    tmp: result.tmp,
-  });
+  await ctx.onStored?.({ contentId: result.contentId, file, url, record });
   return record;
 }

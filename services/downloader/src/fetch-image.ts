@@ -1,18 +1,42 @@
 // One attempt at one URL: follows up to 5 redirects (http/https only), receives the body (receive-image.ts) and says
-// whether a failure is worth retrying. Timeouts are idle limits (no headers, or no body bytes, for
-// REQUEST_TIMEOUT_SECONDS), like the original's `requests` timeout, so a big picture on a slow but steady link is not
-// cut off.
+// whether a failure is worth retrying. The attempt has one deadline (REQUEST_TIMEOUT_SECONDS for all of it, redirects
+// included) and a minimum transfer rate, so no server can hold a download, or the round, for longer.
+import { rm } from 'node:fs/promises';
 import { parseRetryAfter } from './backoff.ts';
-import { AbortedError, type ImageSniff, type ReceiveOptions, Rejection, receiveImage } from './receive-image.ts';
-
-export { AbortedError, type ImageSniff };
+import { type ImageSniff, Rejection } from './picture-file.ts';
+import { type ReceiveOptions, receiveImage } from './receive-image.ts';
+import { incompleteBecause } from './whole-picture.ts';
 
 export const MAX_REDIRECTS = 5;
 
-export type FetchOptions = ReceiveOptions;
+export interface FetchOptions extends Omit<ReceiveOptions, 'signal' | 'cut' | 'onBytes'> {
+  /** The whole attempt, from the request to the last byte of the last redirect's body. */
+  timeoutMs: number;
+  /** Fewer bytes than this a second, over any `rateWindowMs`, and the attempt fails (0: no minimum). */
+  minBytesPerSecond: number;
+  rateWindowMs: number;
+  /** Aborting it cuts the attempt (its temporary file removed): the outcome is an AbortedError. */
+  signal: AbortSignal;
+}
+
+export class AbortedError extends Error {
+  constructor() {
+    super('download stopped');
+    this.name = 'AbortedError';
+  }
+}
 
 export type Attempt =
-  | { ok: true; body?: Buffer[]; lent?: number; tmp?: string; bytes: number; image: ImageSniff; finalUrl: string }
+  | {
+      ok: true;
+      tmp: string;
+      bytes: number;
+      image: ImageSniff;
+      contentId: string;
+      finalUrl: string;
+      /** Only the connection's close ended the body. */
+      closeDelimited: boolean;
+    }
   | {
       ok: false;
       /** Short and stable, for summaries: http_404, timeout, html, too_large, redirect_loop … */
@@ -44,8 +68,14 @@ const NETWORK_CODES: Record<string, string> = {
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'truncated',
   ENOTFOUND: 'dns',
   EAI_AGAIN: 'dns',
-  /** A response that is not valid HTTP/1.1 (http1.ts). */
-  ERR_BAD_RESPONSE: 'bad_response',
+  /** A response that is not valid HTTP/1.1. */
+  HPE_INVALID_CONSTANT: 'bad_response',
+  HPE_INVALID_STATUS: 'bad_response',
+  HPE_INVALID_HEADER_TOKEN: 'bad_response',
+  HPE_INVALID_CHUNK_SIZE: 'bad_response',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'bad_response',
+  HPE_HEADER_OVERFLOW: 'bad_response',
+  UND_ERR_HEADERS_OVERFLOW: 'bad_response',
 };
 
 /** Certificate problems: trying again within the round will not help, so they wait RETRY_FAILED_AFTER. */
@@ -81,12 +111,62 @@ function classify(err: unknown, finalUrl: string): Failure {
   return fail('network', `${code ? `${code}: ` : ''}${message}`, true, finalUrl);
 }
 
-function isAbort(err: unknown, signal?: AbortSignal): boolean {
-  return signal?.aborted === true || err instanceof AbortedError || (err as Error)?.name === 'AbortError';
+/** Cut by shutdown, not by one of the attempt's own limits (whose reasons are Rejections). */
+function isAbort(err: unknown, signal: AbortSignal): boolean {
+  if (err instanceof Rejection) return false;
+  return signal.aborted || err instanceof AbortedError || (err as Error)?.name === 'AbortError';
 }
 
 /** Downloads `url` once. Throws AbortedError when `signal` fires, and errors of the local disk; all else is a result. */
 export async function fetchImageOnce(url: URL, opts: FetchOptions): Promise<Attempt> {
+  // one controller for everything that can end the attempt: shutdown, the deadline, the rate, the server's 1xx storm
+  const limits = new AbortController();
+  const onShutdown = () => limits.abort(opts.signal.reason);
+  if (opts.signal.aborted) onShutdown();
+  else opts.signal.addEventListener('abort', onShutdown, { once: true });
+  const seconds = opts.timeoutMs / 1000;
+  const deadline = setTimeout(() => {
+    limits.abort(new Rejection('timeout', `not complete within REQUEST_TIMEOUT_SECONDS (${seconds} s)`, true));
+  }, opts.timeoutMs);
+  let windowBytes = 0;
+  const rateCheck =
+    opts.minBytesPerSecond > 0
+      ? setInterval(() => {
+          const rate = (windowBytes * 1000) / opts.rateWindowMs;
+          windowBytes = 0;
+          if (rate >= opts.minBytesPerSecond) return;
+          const detail = `${Math.round(rate)} bytes/s over ${opts.rateWindowMs / 1000} s, under MIN_BYTES_PER_SECOND (${opts.minBytesPerSecond})`;
+          limits.abort(new Rejection('too_slow', detail, true));
+        }, opts.rateWindowMs)
+      : undefined;
+  const receive: ReceiveOptions = {
+    ...opts,
+    signal: limits.signal,
+    cut: (reason) => limits.abort(reason),
+    onBytes: (n) => {
+      windowBytes += n;
+    },
+  };
+  let result: Attempt;
+  try {
+    result = await followRedirects(url, receive);
+  } finally {
+    clearTimeout(deadline);
+    clearInterval(rateCheck);
+    opts.signal.removeEventListener('abort', onShutdown);
+  }
+  return result.ok && result.closeDelimited ? checkWhole(result) : result;
+}
+
+/** A body that only the connection's close ended: whole only if the picture's own structure says so. */
+async function checkWhole(got: Extract<Attempt, { ok: true }>): Promise<Attempt> {
+  const why = await incompleteBecause(got.tmp, got.bytes, got.image.format);
+  if (!why) return got;
+  await rm(got.tmp, { force: true });
+  return fail('truncated', `the connection closed before the picture ended: ${why}`, true, got.finalUrl);
+}
+
+async function followRedirects(url: URL, opts: ReceiveOptions): Promise<Attempt> {
   const visited = new Set<string>([url.href]);
   let current = url;
   for (let hop = 0; ; hop++) {
@@ -94,19 +174,12 @@ export async function fetchImageOnce(url: URL, opts: FetchOptions): Promise<Atte
     const at = current.href;
     switch (got.kind) {
       case 'image':
-        return {
-          ok: true,
-          body: got.body,
-          lent: got.lent,
-          tmp: got.tmp,
-          bytes: got.bytes,
-          image: got.image,
-          finalUrl: at,
-        };
+        return { ok: true, ...got, finalUrl: at };
       case 'status': {
         const retryable = got.status === 429 || got.status === 408 || got.status >= 500;
         const retryAfterMs = retryable ? parseRetryAfter(got.retryAfter) : undefined;
-        return fail(`http_${got.status}`, `HTTP ${got.status}`, retryable, at, retryAfterMs);
+        const detail = got.status >= 200 && got.status < 300 ? `HTTP ${got.status}, not 200` : `HTTP ${got.status}`;
+        return fail(`http_${got.status}`, detail, retryable, at, retryAfterMs);
       }
       case 'error': {
         if (isAbort(got.error, opts.signal)) throw new AbortedError();

@@ -1,23 +1,6 @@
-// A hash table of 64-bit keys (the first 16 hex digits of sha1(url)) kept in typed arrays: a million URLs cost about
+// A hash table of 64-bit keys (picture keys: the first 16 hex digits of sha1(url)) kept in typed arrays: a million URLs cost about
 // 20 bytes each here instead of ~100 in a Map of strings, which keeps a round over a huge list small.
-import { hash } from 'node:crypto';
-
-export interface Key64 {
-  hi: number;
-  lo: number;
-}
-
-/** sha1(url) as the 16-hex-digit file stem and the same 64 bits as two numbers. */
-export function urlKey(url: string): { stem: string } & Key64 {
-  // the one-shot hash: a Hash object per line was a quarter of a round over a million done URLs
-  const digest = hash('sha1', url, 'buffer');
-  return { stem: digest.toString('hex', 0, 8), hi: digest.readUInt32BE(0), lo: digest.readUInt32BE(4) };
-}
-
-export function stemKey(stem: string): Key64 | undefined {
-  if (!/^[0-9a-f]{16}$/.test(stem)) return undefined;
-  return { hi: Number.parseInt(stem.slice(0, 8), 16), lo: Number.parseInt(stem.slice(8), 16) };
-}
+import type { Key64 } from '@image-search/picture-store';
 
 function grow(a: Uint32Array<ArrayBuffer>, size: number): Uint32Array<ArrayBuffer> {
   const b = new Uint32Array(size);

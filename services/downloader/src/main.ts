@@ -5,13 +5,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger, type Logger } from '@image-search/log';
+import { stateDir } from '@image-search/picture-store';
 import { acquireFolderLock, FolderLockHeldError, Heartbeat } from '@image-search/process';
-import { FileWriter } from './file-writer.ts';
-import { Http1Pool } from './http1.ts';
+import { createDispatcher } from './dispatcher.ts';
 import { KeyTable } from './key-table.ts';
 import { RecordJournal } from './records.ts';
 import { runRound } from './round.ts';
-import { removeStaleTemps, stateDir } from './store.ts';
+import { removeStaleTemps } from './store.ts';
 
 /** How long in-flight downloads may go on after SIGTERM (Docker waits 10 s before SIGKILL). */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -70,24 +70,17 @@ async function main(): Promise<void> {
     staleAfterMs: config.HEALTH_STALE_SECONDS * 1000,
   });
   heartbeat.idle();
-  const writer = new FileWriter(config.MAX_CONCURRENCY);
-  // Through a proxy (HTTP_PROXY / HTTPS_PROXY, minus NO_PROXY), undici does the tunnelling; otherwise the lean client.
-  // Empty strings, not undefined: undici would read the environment itself (lower-case names too). Loaded only then:
-  // importing undici costs ~0.1 s at every start.
   const proxied = Boolean(config.HTTP_PROXY || config.HTTPS_PROXY);
-  const dispatcher = proxied
-    ? new (await import('undici')).EnvHttpProxyAgent({
-        httpProxy: config.HTTP_PROXY ?? '',
-        httpsProxy: config.HTTPS_PROXY ?? '',
-        noProxy: config.NO_PROXY ?? '',
-        connections: config.PER_HOST_CONCURRENCY,
-        keepAliveTimeout: 10_000,
-        connect: { timeout: config.REQUEST_TIMEOUT_SECONDS * 1000 },
-      })
-    : new Http1Pool({ keepAliveMs: 10_000, connectTimeoutMs: config.REQUEST_TIMEOUT_SECONDS * 1000 });
+  const dispatcher = createDispatcher({
+    perHostConcurrency: config.PER_HOST_CONCURRENCY,
+    timeoutMs: config.REQUEST_TIMEOUT_SECONDS * 1000,
+    httpProxy: config.HTTP_PROXY,
+    httpsProxy: config.HTTPS_PROXY,
+    noProxy: config.NO_PROXY,
+  });
   try {
     const staleTemps = removeStaleTemps(config.OUTPUT_DIR);
-    const { journal, unreadable } = await RecordJournal.open(stateDir(config.OUTPUT_DIR));
+    const { journal, unreadable } = await RecordJournal.open(config.OUTPUT_DIR);
     if (unreadable > 0) log.warn({ unreadable, file: journal.file }, 'unreadable lines in the record journal ignored');
     log.info(
       {
@@ -106,7 +99,6 @@ async function main(): Promise<void> {
       log,
       journal,
       dispatcher,
-      writer,
       stop: stop.signal,
       abort: abort.signal,
       reportedInvalid: new KeyTable(),
@@ -122,6 +114,7 @@ async function main(): Promise<void> {
             maxConcurrency: config.MAX_CONCURRENCY,
             perHostConcurrency: config.PER_HOST_CONCURRENCY,
             timeoutMs: config.REQUEST_TIMEOUT_SECONDS * 1000,
+            minBytesPerSecond: config.MIN_BYTES_PER_SECOND,
             maxBytes: config.MAX_IMAGE_BYTES,
             maxRetries: config.MAX_RETRIES,
             retryFailedAfterMs: config.RETRY_FAILED_AFTER * 1000,
@@ -139,7 +132,6 @@ async function main(): Promise<void> {
     log.info('downloader stopped');
   } finally {
     await dispatcher.destroy();
-    await writer.close();
     await heartbeat.stop();
     await release();
   }

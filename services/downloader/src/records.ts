@@ -7,34 +7,21 @@ import { createReadStream, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { type Key64, KeyTable, stemKey } from './key-table.ts';
+import {
+  formatRecord,
+  journalFile,
+  type Key64,
+  parseRecord,
+  type RecordFields,
+  stemKey,
+} from '@image-search/picture-store';
+import { KeyTable } from './key-table.ts';
 import { tempPathFor } from './store.ts';
-
-export interface UrlRecord {
-  /** sha1(url), first 16 hex digits: the stored file's stem. */
-  key: string;
-  status: 'done' | 'failed';
-  url: string;
-  /** File name in OUTPUT_DIR when done. */
-  file: string | null;
-  bytes: number;
-  /** The real type, from the file's first bytes. */
-  content_type: string | null;
-  final_url: string | null;
-  attempts: number;
-  /** Failure reason (http_404, timeout, html, too_large …), null when done. */
-  error: string | null;
-  detail: string | null;
-  /** Permanent failures wait RETRY_FAILED_AFTER before another try; others are tried again next round. */
-  permanent: boolean;
-  /** When this outcome happened (ISO 8601). */
-  at: string;
-}
 
 export const UrlState = { Unknown: 0, Done: 1, FailedPermanent: 2, FailedTransient: 3 } as const;
 export type UrlState = (typeof UrlState)[keyof typeof UrlState];
 
-function stateOf(r: Pick<UrlRecord, 'status' | 'permanent'>): UrlState {
+function stateOf(r: Pick<RecordFields, 'status' | 'permanent'>): UrlState {
   if (r.status === 'done') return UrlState.Done;
   return r.permanent ? UrlState.FailedPermanent : UrlState.FailedTransient;
 }
@@ -50,8 +37,6 @@ function growU32(a: Uint32Array<ArrayBuffer>, size: number): Uint32Array<ArrayBu
   b.set(a);
   return b;
 }
-
-const KEY_PREFIX = /^\{"key":"([0-9a-f]{16})"/;
 
 export class RecordJournal {
   private readonly keys = new KeyTable();
@@ -70,10 +55,10 @@ export class RecordJournal {
     private fh: FileHandle,
   ) {}
 
-  /** Opens (creating) the journal in `dir` and loads its index. */
-  static async open(dir: string): Promise<{ journal: RecordJournal; unreadable: number }> {
-    await mkdir(dir, { recursive: true });
-    const file = path.join(dir, 'records.jsonl');
+  /** Opens (creating) the journal of the pictures in `outputDir` and loads its index. */
+  static async open(outputDir: string): Promise<{ journal: RecordJournal; unreadable: number }> {
+    const file = journalFile(outputDir);
+    await mkdir(path.dirname(file), { recursive: true });
     const fh = await open(file, 'a+');
     await cutTornTail(fh);
     const journal = new RecordJournal(file, fh);
@@ -108,12 +93,10 @@ export class RecordJournal {
    * synchronous one a system call per line. Written within a turn, durable once flush() returns; a line lost in a crash
    * is a failure to try again or a picture without a record, which the next round adopts.
    */
-  append(record: UrlRecord): void {
+  append(record: RecordFields): void {
     const key = stemKey(record.key);
     if (!key) throw new Error(`record key ${record.key} is not 16 hex digits`);
     if (this.writeError) throw this.writeError;
-    // key first, so compaction can read it without parsing the whole line; then status: the embedder finds the done
-    // lines (where it reads source URLs) by `{"key":"…","status":"done",`, so the order of UrlRecord fields matters
     if (this.pending.length === 0) {
       setImmediate(() => {
         try {
@@ -123,7 +106,7 @@ export class RecordJournal {
         }
       });
     }
-    this.pending.push(`${JSON.stringify(record)}\n`);
+    this.pending.push(formatRecord(record));
     this.remember(key, stateOf(record), Date.parse(record.at), this.lines++);
   }
 
@@ -211,16 +194,7 @@ export class RecordJournal {
   }
 
   private idOfLine(line: string): number {
-    const m = KEY_PREFIX.exec(line);
-    let stem = m?.[1];
-    if (!stem) {
-      try {
-        stem = (JSON.parse(line) as UrlRecord).key;
-      } catch {
-        return -1;
-      }
-    }
-    const key = stemKey(stem ?? '');
+    const key = stemKey(parseRecord(line)?.key ?? '');
     return key ? this.keys.find(key) : -1;
   }
 
@@ -228,15 +202,9 @@ export class RecordJournal {
     let unreadable = 0;
     for await (const line of readLines(this.file)) {
       const ordinal = this.lines++;
-      let record: UrlRecord;
-      try {
-        record = JSON.parse(line) as UrlRecord;
-      } catch {
-        unreadable++;
-        continue;
-      }
-      const key = stemKey(record.key);
-      if (!key || (record.status !== 'done' && record.status !== 'failed')) {
+      const record = parseRecord(line);
+      const key = record && stemKey(record.key);
+      if (!record || !key) {
         unreadable++;
         continue;
       }

@@ -6,14 +6,14 @@ import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from '@image-search/log';
 import { Progress } from '@image-search/log';
+import { type PictureKey, pictureKey, type RecordFields } from '@image-search/picture-store';
 import pLimit from 'p-limit';
+import type { Dispatcher } from 'undici';
 import { adoptStoredFile } from './adopt.ts';
-import { type DownloadContext, downloadUrl } from './download.ts';
-import type { FileWriter } from './file-writer.ts';
+import { type DownloadContext, downloadUrl, type StoredPicture } from './download.ts';
 import { HostLimit } from './host-limit.ts';
-import { KeyTable, urlKey } from './key-table.ts';
-import type { ImageDispatcher } from './receive-image.ts';
-import { type RecordJournal, type UrlRecord, UrlState } from './records.ts';
+import { KeyTable } from './key-table.ts';
+import { type RecordJournal, UrlState } from './records.ts';
 import { StoredFiles } from './stored-files.ts';
 import { listLines } from './url-list.ts';
 
@@ -23,6 +23,10 @@ export interface RoundOptions {
   maxConcurrency: number;
   perHostConcurrency: number;
   timeoutMs: number;
+  /** MIN_BYTES_PER_SECOND: a download slower than this over any `rateWindowMs` fails (0: no minimum). */
+  minBytesPerSecond: number;
+  /** 10 s unless a test makes it short. */
+  rateWindowMs?: number;
   maxBytes: number;
   maxRetries: number;
   retryFailedAfterMs: number;
@@ -37,8 +41,12 @@ export interface RoundOptions {
 export interface RoundState {
   log: Logger;
   journal: RecordJournal;
-  dispatcher: ImageDispatcher;
-  writer: FileWriter;
+  dispatcher: Dispatcher;
+  /**
+   * Called once a picture is in place (its journal line written): the one point where "a picture was stored" happens.
+   * The download's slot is held until the returned promise settles; a rejection stops the round like a disk error.
+   */
+  onStored?: (picture: StoredPicture) => void | Promise<void>;
   stop: AbortSignal;
   abort: AbortSignal;
   /** Invalid lines already reported by this process (hashes of their text), so each is reported once. */
@@ -123,7 +131,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
       if (line.kind === 'skip') continue;
       if (line.kind === 'invalid') {
         summary.invalid++;
-        const textKey = urlKey(line.text);
+        const textKey = pictureKey(line.text);
         if (state.reportedInvalid.addIfAbsent(textKey)) {
           newlyInvalidCount++;
           if (newlyInvalid.length < MAX_INVALID_SHOWN) {
@@ -132,7 +140,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
         }
         continue;
       }
-      const key = urlKey(line.url);
+      const key = pictureKey(line.url);
       if (!seen.addIfAbsent(key)) {
         summary.duplicates++;
         continue;
@@ -228,21 +236,22 @@ async function fetchAll(
 ) {
   const { log, journal } = state;
   await mkdir(opts.outputDir, { recursive: true });
-  state.writer.start(() => journal.writeAppended());
   const failure = new AbortController();
   const ctx: DownloadContext = {
     outputDir: opts.outputDir,
     dispatcher: state.dispatcher,
     userAgent: opts.userAgent,
     timeoutMs: opts.timeoutMs,
+    minBytesPerSecond: opts.minBytesPerSecond,
+    rateWindowMs: opts.rateWindowMs ?? 10_000,
     maxBytes: opts.maxBytes,
     maxRetries: opts.maxRetries,
     backoff: { baseMs: opts.backoffBaseMs ?? 1000, maxMs: opts.backoffMaxMs ?? 30_000 },
     maxRetryAfterMs: opts.maxRetryAfterMs ?? 60_000,
     hostLimit: new HostLimit(opts.perHostConcurrency),
     slots: pLimit(opts.maxConcurrency),
-    writer: state.writer,
     journal,
+    onStored: state.onStored,
     stop: AbortSignal.any([state.stop, failure.signal]),
     abort: AbortSignal.any([state.abort, failure.signal]),
   };
@@ -263,7 +272,7 @@ async function fetchAll(
   let fatal: unknown;
 
   /** A picture already there under the URL's name (never one whose record says done: those are skipped). */
-  const adopt = async (url: string, fileName: string): Promise<UrlRecord | null> => {
+  const adopt = async (url: string, fileName: string): Promise<RecordFields | null> => {
     const adoption = await adoptStoredFile(opts.outputDir, fileName, url);
     if (adoption.adopted) {
       summary.adopted++;
@@ -274,7 +283,7 @@ async function fetchAll(
     return null;
   };
 
-  const one = async (url: string, key: ReturnType<typeof urlKey>): Promise<void> => {
+  const one = async (url: string, key: PictureKey): Promise<void> => {
     const storedName = stored.nameOf(key);
     const adopted = storedName === undefined ? null : await adopt(url, storedName);
     if (adopted) {
@@ -308,7 +317,7 @@ async function fetchAll(
       cursor++;
       // The list may have changed since the first read: check again what this line is.
       if (line.kind !== 'url') continue;
-      const key = urlKey(line.url);
+      const key = pictureKey(line.url);
       if (journal.state(key) === UrlState.Done && stored.has(key)) continue;
       while (running.size >= window) await new Promise<void>((resolve) => (wake = resolve));
       const task = one(line.url, key)

@@ -3,11 +3,8 @@
 // adopted instead of fetched again. One directory listing a round: ~0.5 s for a million files, where a stat per URL
 // would cost several seconds.
 import { opendirSync } from 'node:fs';
-import { type Key64, KeyTable } from './key-table.ts';
-import { IMAGE_EXTENSIONS } from './sniff.ts';
-
-/** `<16 hex digits><extension>`: the names this downloader and the original one give their pictures. */
-const STORED_NAME = /^[0-9a-f]{16}\.[a-z]{3,4}$/;
+import { IMAGE_EXTENSIONS, type Key64, type PictureKey, parsePictureName } from '@image-search/picture-store';
+import { KeyTable } from './key-table.ts';
 
 export class StoredFiles {
   private readonly keys = new KeyTable();
@@ -27,7 +24,7 @@ export class StoredFiles {
     try {
       // synchronous: at round start nothing else waits for the thread, and it is twice as fast as the async iterator
       for (let entry = handle.readSync(); entry !== null; entry = handle.readSync()) {
-        if (STORED_NAME.test(entry.name) && !entry.isDirectory()) stored.add(entry.name);
+        if (!entry.isDirectory()) stored.add(entry.name);
       }
     } finally {
       handle.closeSync();
@@ -44,20 +41,21 @@ export class StoredFiles {
   }
 
   /** The name of the picture stored for `key`, or undefined. */
-  nameOf(key: Key64 & { stem: string }): string | undefined {
+  nameOf(key: PictureKey): string | undefined {
     const id = this.keys.find(key);
     return id === -1 ? undefined : `${key.stem}${IMAGE_EXTENSIONS[this.exts[id]]}`;
   }
 
+  /** Notes `name` when it is named as stored pictures are (sha1(url)[:16] and an image extension). */
   private add(name: string): void {
-    const ext = IMAGE_EXTENSIONS.indexOf(name.slice(16));
-    if (ext === -1) return;
-    const id = this.keys.add({ hi: Number.parseInt(name.slice(0, 8), 16), lo: Number.parseInt(name.slice(8, 16), 16) });
+    const named = parsePictureName(name);
+    if (!named) return;
+    const id = this.keys.add(named.key);
     if (id >= this.exts.length) {
       const bigger = new Uint8Array(this.exts.length * 2);
       bigger.set(this.exts);
       this.exts = bigger;
     }
-    this.exts[id] = ext;
+    this.exts[id] = IMAGE_EXTENSIONS.indexOf(named.ext);
   }
 }

@@ -1,14 +1,13 @@
 // Reading the downloader's journal as a test sees it: the latest record of each URL.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { UrlRecord } from '../src/records.ts';
+import { journalFile, type PictureRecord, parseRecord } from '@image-search/picture-store';
 
-export async function latestRecords(outputDir: string): Promise<Map<string, UrlRecord>> {
-  const text = await readFile(path.join(outputDir, '.downloader', 'records.jsonl'), 'utf8');
-  const byUrl = new Map<string, UrlRecord>();
+export async function latestRecords(outputDir: string): Promise<Map<string, PictureRecord>> {
+  const text = await readFile(journalFile(outputDir), 'utf8');
+  const byUrl = new Map<string, PictureRecord>();
   for (const line of text.split('\n').filter(Boolean)) {
-    const r = JSON.parse(line) as UrlRecord;
-    byUrl.set(r.url, r);
+    const r = parseRecord(line);
+    if (r) byUrl.set(r.url, r);
   }
   return byUrl;
 }

@@ -1,5 +1,4 @@
-// Bodies that arrive in many socket reads reach the disk byte for byte: the writer thread is handed the reads' own
-// buffers (and copies of the rest), and a body past the in-memory limit is spilled to its temporary file as it comes.
+// Bodies that arrive in many socket reads reach the disk byte for byte, whatever their framing or coding.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type http from 'node:http';
@@ -8,9 +7,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { createLogger } from '@image-search/log';
+import type { Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileWriter } from '../src/file-writer.ts';
-import { Http1Pool } from '../src/http1.ts';
+import { createDispatcher } from '../src/dispatcher.ts';
 import { KeyTable } from '../src/key-table.ts';
 import { RecordJournal } from '../src/records.ts';
 import { runRound } from '../src/round.ts';
@@ -39,8 +38,7 @@ function inPieces(res: http.ServerResponse, body: Buffer, headers: http.Outgoing
 }
 
 let server: FaultServer;
-let dispatcher: Http1Pool;
-let writer: FileWriter;
+let dispatcher: Dispatcher;
 let dir: string;
 
 beforeAll(async () => {
@@ -50,25 +48,23 @@ beforeAll(async () => {
     '/gzip': (_q, res) => inPieces(res, zlib.gzipSync(bodies['/gzip']), { 'content-encoding': 'gzip' }),
     '/spilled': (_q, res) => inPieces(res, bodies['/spilled'], { 'content-length': bodies['/spilled'].length }),
   });
-  dispatcher = new Http1Pool({ keepAliveMs: 2000, connectTimeoutMs: 1000 });
-  writer = new FileWriter();
+  dispatcher = createDispatcher({ perHostConcurrency: 4, timeoutMs: 5000 });
   dir = await mkdtemp(path.join(os.tmpdir(), 'downloader-large-'));
 });
 
 afterAll(async () => {
   await dispatcher?.destroy();
-  await writer?.close();
   await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('bodies of many socket reads', () => {
-  it('are stored byte for byte, in memory or spilled, and leave no temporary file', async () => {
+  it('are stored byte for byte and leave no temporary file', async () => {
     const out = path.join(dir, 'images');
     const listFile = path.join(dir, 'urls.txt');
     const paths = Object.keys(bodies) as Array<keyof typeof bodies>;
     await writeFile(listFile, `${paths.map((p) => `${server.base}${p}`).join('\n')}\n`);
-    const { journal } = await RecordJournal.open(path.join(out, '.downloader'));
+    const { journal } = await RecordJournal.open(out);
     const never = new AbortController().signal;
     const log = createLogger('downloader-test', {
       level: 'info',
@@ -82,12 +78,13 @@ describe('bodies of many socket reads', () => {
           maxConcurrency: 4,
           perHostConcurrency: 4,
           timeoutMs: 5000,
+          minBytesPerSecond: 0,
           maxBytes: 4 * 1024 * 1024,
           maxRetries: 0,
           retryFailedAfterMs: 3600_000,
           userAgent: 'downloader-test',
         },
-        { log, journal, dispatcher, writer, stop: never, abort: never, reportedInvalid: new KeyTable() },
+        { log, journal, dispatcher, stop: never, abort: never, reportedInvalid: new KeyTable() },
       );
       expect(summary).toMatchObject({ new: paths.length, failedTotal: 0 });
     } finally {

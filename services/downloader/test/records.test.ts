@@ -1,9 +1,10 @@
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { journalFile, pictureKey, type RecordFields } from '@image-search/picture-store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyTable, urlKey } from '../src/key-table.ts';
-import { RecordJournal, type UrlRecord, UrlState } from '../src/records.ts';
+import { KeyTable } from '../src/key-table.ts';
+import { RecordJournal, UrlState } from '../src/records.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -13,12 +14,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function record(url: string, status: 'done' | 'failed', extra: Partial<UrlRecord> = {}): UrlRecord {
+function record(url: string, status: 'done' | 'failed', extra: Partial<RecordFields> = {}): RecordFields {
   return {
-    key: urlKey(url).stem,
+    key: pictureKey(url).stem,
     status,
     url,
-    file: status === 'done' ? `${urlKey(url).stem}.jpg` : null,
+    file: status === 'done' ? `${pictureKey(url).stem}.jpg` : null,
     bytes: status === 'done' ? 100 : 0,
     content_type: status === 'done' ? 'image/jpeg' : null,
     final_url: url,
@@ -42,10 +43,10 @@ describe('RecordJournal', () => {
     const { journal: again, unreadable } = await RecordJournal.open(dir);
     expect(unreadable).toBe(0);
     expect(again.size).toBe(2);
-    expect(again.state(urlKey('http://a.test/1'))).toBe(UrlState.Done);
-    expect(again.state(urlKey('http://a.test/2'))).toBe(UrlState.FailedTransient);
-    expect(again.state(urlKey('http://a.test/3'))).toBe(UrlState.Unknown);
-    expect(again.at(urlKey('http://a.test/2'))).toBe(Date.parse('2025-01-01T00:00:00Z'));
+    expect(again.state(pictureKey('http://a.test/1'))).toBe(UrlState.Done);
+    expect(again.state(pictureKey('http://a.test/2'))).toBe(UrlState.FailedTransient);
+    expect(again.state(pictureKey('http://a.test/3'))).toBe(UrlState.Unknown);
+    expect(again.at(pictureKey('http://a.test/2'))).toBe(Date.parse('2025-01-01T00:00:00Z'));
     await again.close();
   });
 
@@ -53,13 +54,13 @@ describe('RecordJournal', () => {
     const { journal } = await RecordJournal.open(dir);
     journal.append(record('http://a.test/1', 'done'));
     await journal.close();
-    await appendFile(path.join(dir, 'records.jsonl'), '{"key":"0123456789abcdef","status":"do');
+    await appendFile(journalFile(dir), '{"v":1,"key":"0123456789abcdef","status":"do');
 
     const { journal: again, unreadable } = await RecordJournal.open(dir);
     expect(unreadable).toBe(0);
     again.append(record('http://a.test/2', 'done'));
     await again.close();
-    const lines = (await readFile(path.join(dir, 'records.jsonl'), 'utf8')).trim().split('\n');
+    const lines = (await readFile(journalFile(dir), 'utf8')).trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).url)).toEqual(['http://a.test/1', 'http://a.test/2']);
   });
 
@@ -73,13 +74,13 @@ describe('RecordJournal', () => {
     journal.append(record('http://a.test/15', 'done'));
     await journal.close();
 
-    const text = await readFile(path.join(dir, 'records.jsonl'), 'utf8');
+    const text = await readFile(journalFile(dir), 'utf8');
     expect(text.trim().split('\n')).toHaveLength(21);
     const { journal: again } = await RecordJournal.open(dir);
     expect(again.superseded).toBe(1);
     for (let i = 0; i < 20; i++) {
       const expected = i < 10 || i === 15 ? UrlState.Done : UrlState.FailedPermanent;
-      expect(again.state(urlKey(`http://a.test/${i}`)), String(i)).toBe(expected);
+      expect(again.state(pictureKey(`http://a.test/${i}`)), String(i)).toBe(expected);
     }
     await again.close();
   });
@@ -88,10 +89,10 @@ describe('RecordJournal', () => {
 describe('KeyTable', () => {
   it('finds every one of many keys and nothing else', () => {
     const table = new KeyTable();
-    for (let i = 0; i < 50_000; i++) expect(table.add(urlKey(`http://h.test/${i}`))).toBe(i);
+    for (let i = 0; i < 50_000; i++) expect(table.add(pictureKey(`http://h.test/${i}`))).toBe(i);
     expect(table.size).toBe(50_000);
-    expect(table.add(urlKey('http://h.test/123'))).toBe(123);
-    for (let i = 0; i < 50_000; i += 997) expect(table.find(urlKey(`http://h.test/${i}`))).toBe(i);
-    expect(table.find(urlKey('http://h.test/x'))).toBe(-1);
+    expect(table.add(pictureKey('http://h.test/123'))).toBe(123);
+    for (let i = 0; i < 50_000; i += 997) expect(table.find(pictureKey(`http://h.test/${i}`))).toBe(i);
+    expect(table.find(pictureKey('http://h.test/x'))).toBe(-1);
   });
 });

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '@image-search/log';
+import type { Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FileWriter } from '../src/file-writer.ts';
-import { Http1Pool } from '../src/http1.ts';
+import { createDispatcher } from '../src/dispatcher.ts';
 import { KeyTable } from '../src/key-table.ts';
 import { RecordJournal } from '../src/records.ts';
 import { type RoundSummary, runRound } from '../src/round.ts';
@@ -20,8 +20,7 @@ const stem = (url: string) => createHash('sha1').update(url).digest('hex').slice
 
 let server: FaultServer;
 let pictures: Pictures;
-let dispatcher: Http1Pool;
-let writer: FileWriter;
+let dispatcher: Dispatcher;
 let dir: string;
 let out: string;
 let listFile: string;
@@ -36,13 +35,11 @@ const u = (p: string) => `${server.base}${p}`;
 beforeAll(async () => {
   pictures = await makePictures();
   server = await startServer(faultRoutes(pictures, { maxBytes: MAX_BYTES }));
-  dispatcher = new Http1Pool({ keepAliveMs: 2000, connectTimeoutMs: 1000 });
-  writer = new FileWriter();
+  dispatcher = createDispatcher({ perHostConcurrency: 4, timeoutMs: 5000 });
 });
 
 afterAll(async () => {
   await dispatcher?.destroy();
-  await writer?.close();
   await server?.close();
 });
 
@@ -50,7 +47,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'downloader-stored-'));
   out = path.join(dir, 'images');
   listFile = path.join(dir, 'urls.txt');
-  journal = (await RecordJournal.open(path.join(out, '.downloader'))).journal;
+  journal = (await RecordJournal.open(out)).journal;
   server.resetCounts();
 });
 
@@ -69,6 +66,7 @@ function round(paths: string[]): Promise<RoundSummary> {
         maxConcurrency: 4,
         perHostConcurrency: 4,
         timeoutMs: 1000,
+        minBytesPerSecond: 0,
         maxBytes: MAX_BYTES,
         maxRetries: 1,
         retryFailedAfterMs: 3600_000,
@@ -76,7 +74,7 @@ function round(paths: string[]): Promise<RoundSummary> {
         backoffBaseMs: 20,
         backoffMaxMs: 50,
       },
-      { log, journal, dispatcher, writer, stop: never, abort: never, reportedInvalid: new KeyTable() },
+      { log, journal, dispatcher, stop: never, abort: never, reportedInvalid: new KeyTable() },
     ),
   );
 }

@@ -4,11 +4,11 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@image-search/log';
+import { readSourceUrl } from '@image-search/picture-store';
 import type { BulkOp, BulkResult, PictureFacts, StaleDoc } from '@image-search/search-index';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { pictureFacts, readEmbeddedFacts } from './picture-facts.ts';
-import { readSourceUrl } from './source-url.ts';
 
 export interface BackfillDeps {
   imagesDir: string;

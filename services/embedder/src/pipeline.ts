@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Preprocessed } from '@image-search/clip';
 import type { Logger, Progress } from '@image-search/log';
+import { mimeOf, readSourceUrl } from '@image-search/picture-store';
 import { WorkerDiedError } from '@image-search/process';
 import type { BulkOp, BulkResult } from '@image-search/search-index';
 import pLimit from 'p-limit';
@@ -15,7 +16,6 @@ import { IdChecker } from './id-check.ts';
 import { type EmbeddedFacts, pictureFacts, readEmbeddedFacts } from './picture-facts.ts';
 import type { Candidate } from './plan.ts';
 import { AsyncQueue, Semaphore } from './queue.ts';
-import { mimeOf, readSourceUrl } from './source-url.ts';
 import { failedRecord, indexedRecord, type StateRecord, type StateStore } from './state.ts';
 import { thumbnailName, writeThumbnail } from './thumbnails.ts';
 

@@ -1,6 +1,7 @@
 // One round: scan the folder, work out what changed, embed what is new, remove what is gone, report.
 import type { Preprocessed } from '@image-search/clip';
 import { type Logger, Progress } from '@image-search/log';
+import { readSourceUrl } from '@image-search/picture-store';
 import {
   aliasTargets,
   type BulkOp,
@@ -17,7 +18,6 @@ import { pathFacts, sourceHost } from './picture-facts.ts';
 import { embedCandidates, type PipelineCounts } from './pipeline.ts';
 import { planRound } from './plan.ts';
 import { scanFolder } from './scan.ts';
-import { readSourceUrl } from './source-url.ts';
 import type { StateRecord, StateStore } from './state.ts';
 import { removeThumbnail } from './thumbnails.ts';
 

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '@image-search/log';
+import { formatRecord } from '@image-search/picture-store';
 import { aliasTargets, createClient, knnSearch } from '@image-search/search-index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEmbedder } from '../src/embedder.ts';
@@ -62,15 +63,22 @@ describe('embedder', () => {
     await write('broken.jpg', Buffer.concat([red1.subarray(0, 40), Buffer.alloc(50, 7)]));
     await write('notes.txt', Buffer.from('not a picture'));
     await write('.hidden.png', await colourPicture('blue', 9));
-    await write('.downloader/files/red1.png.json', Buffer.from(JSON.stringify({ url: 'https://example.com/red.png' })));
-    // the downloader now gives the source URL in its record journal instead of a sidecar
-    const yellowRecord = {
+    // the downloader gives the source URL of what it stores in its record journal
+    const yellowRecord = formatRecord({
       key: '0123456789abcdef',
       status: 'done',
       url: 'https://example.com/yellow.png',
       file: yellowName,
-    };
-    await write('.downloader/records.jsonl', Buffer.from(`${JSON.stringify(yellowRecord)}\n`));
+      bytes: yellow.length,
+      content_type: 'image/png',
+      final_url: null,
+      attempts: 1,
+      error: null,
+      detail: null,
+      permanent: false,
+      at: new Date().toISOString(),
+    });
+    await write('.downloader/records.jsonl', Buffer.from(yellowRecord));
     const photos = await realPhotos(2);
     for (const p of photos) await copyFile(p, path.join(images, path.basename(p)));
     const distinct = 6 + photos.length;
@@ -86,7 +94,7 @@ describe('embedder', () => {
     expect(red1Doc._source).toMatchObject({
       path: 'red1.png',
       file_name: 'red1.png',
-      source_url: 'https://example.com/red.png',
+      source_url: null,
       width: 48,
       height: 40,
       content_type: 'image/png',

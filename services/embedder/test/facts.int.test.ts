@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '@image-search/log';
+import { formatRecord } from '@image-search/picture-store';
 import { bulkWrite, concreteIndexName, createClient, FACT_FIELDS, indexBody } from '@image-search/search-index';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,9 +62,21 @@ describe('picture facts', () => {
     await put(dirs.images, 'trips/2021/IMG_2041.jpg', camera, added);
     const fromWeb = await colourPicture('blue', 11, 'png');
     await put(dirs.images, '0123456789abcdef.png', fromWeb, added);
-    const record = { key: '0123456789abcdef', status: 'done', url: 'https://pics.example.org/a/b.png', file: '' };
-    record.file = '0123456789abcdef.png';
-    await put(dirs.images, '.downloader/records.jsonl', Buffer.from(`${JSON.stringify(record)}\n`));
+    const record = formatRecord({
+      key: '0123456789abcdef',
+      status: 'done',
+      url: 'https://pics.example.org/a/b.png',
+      file: '0123456789abcdef.png',
+      bytes: fromWeb.length,
+      content_type: 'image/png',
+      final_url: null,
+      attempts: 1,
+      error: null,
+      detail: null,
+      permanent: false,
+      at: added.toISOString(),
+    });
+    await put(dirs.images, '.downloader/records.jsonl', Buffer.from(record));
 
     const [summary] = await runEmbedder(settingsFor(dirs, alias), { logger, model: await tinyModel(), once: true });
     expect(summary).toMatchObject({ embedded: 2, backfilled: 0 });

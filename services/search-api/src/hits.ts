@@ -33,5 +33,10 @@ export function toHit(h: SearchHit, imagesDir: string): Hit {
     width: d.width,
     height: d.height,
     file_name: fileName,
+    taken_at: d.taken_at ?? null,
+    added_at: d.added_at ?? null,
+    folder: d.folder ?? null,
+    format: d.format ?? null,
+    source_host: d.source_host ?? null,
   };
 }

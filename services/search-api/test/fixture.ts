@@ -59,7 +59,17 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(opts: { esHost?: string; env?: Record<string, string> } = {}): Promise<Fixture> {
+export interface FixtureOptions {
+  esHost?: string;
+  env?: Record<string, string>;
+  /** The colours pictured (default COLOURS), each `copies` times (default 3: two at the top, one in sub/). */
+  colours?: Record<string, [number, number, number]>;
+  copies?: number;
+  /** More of what the index says about a picture: dates, host, folder, file name… */
+  facts?: (p: Picture, n: number) => Partial<ImageDoc>;
+}
+
+export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> {
   const esHost = opts.esHost ?? process.env.ES_HOST ?? 'http://127.0.0.1:9200';
   const root = await mkdtemp(path.join(os.tmpdir(), 'search-api-test-'));
   const imagesDir = path.join(root, 'images');
@@ -76,8 +86,9 @@ export async function startFixture(opts: { esHost?: string; env?: Record<string,
   const pictures: Picture[] = [];
   const docs: Array<{ id: string; doc: ImageDoc }> = [];
   let seed = 1;
-  for (const [colour, rgb] of Object.entries(COLOURS)) {
-    for (const [i, format] of (['jpeg', 'png', 'jpeg'] as const).entries()) {
+  for (const [colour, rgb] of Object.entries(opts.colours ?? COLOURS)) {
+    for (let i = 0; i < (opts.copies ?? 3); i++) {
+      const format = i % 3 === 1 ? 'png' : 'jpeg';
       const bytes = await colourPicture(rgb, format, seed++);
       const id = createHash('sha256').update(bytes).digest('hex');
       const name = `${colour}-${i}.${format === 'jpeg' ? 'jpg' : 'png'}`;
@@ -89,7 +100,8 @@ export async function startFixture(opts: { esHost?: string; env?: Record<string,
         .toFile(path.join(thumbnailsDir, `${id}.webp`));
       const p = await preprocessImage(bytes, pre);
       const [vector] = await model.image.embed([p.tensor]);
-      pictures.push({ id, colour, rel });
+      const picture = { id, colour, rel };
+      pictures.push(picture);
       docs.push({
         id,
         doc: {
@@ -104,6 +116,7 @@ export async function startFixture(opts: { esHost?: string; env?: Record<string,
           model: 'tiny/synthetic',
           indexed_at: new Date().toISOString(),
           thumbnail: `${id}.webp`,
+          ...opts.facts?.(picture, pictures.length - 1),
         },
       });
     }

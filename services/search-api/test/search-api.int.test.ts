@@ -52,7 +52,10 @@ describe('text search', () => {
     expect(body).toHaveLength(10);
     const hit = body[0];
     expect(Object.keys(hit).sort()).toEqual(
-      ['file_name', 'height', 'id', 'score', 'source_url', 'thumbnail_url', 'url', 'width'].sort(),
+      [
+        ...['file_name', 'height', 'id', 'score', 'source_url', 'thumbnail_url', 'url', 'width'],
+        ...['taken_at', 'added_at', 'folder', 'format', 'source_host'],
+      ].sort(),
     );
     expect(hit.url).toMatch(/^\/images\/(sub\/)?green-\d\.(jpg|png)$/);
     expect(hit.source_url).toMatch(/^https:\/\/example\.com\//);

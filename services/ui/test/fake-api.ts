@@ -21,6 +21,11 @@ export function hit(n: number, extra: Partial<Hit> = {}): Hit {
     width: 640,
     height: 480,
     file_name: `pic-${n}.png`,
+    taken_at: null,
+    added_at: null,
+    folder: '',
+    format: 'png',
+    source_host: 'example.com',
     ...extra,
   };
 }
@@ -43,6 +48,7 @@ export const META: Meta = {
   synthetic: false,
   concrete_index: 'images-tiny-v1',
   provider: 'cpu',
+  strong_match_score: 0.62,
   cluster_status: 'green',
 };
 

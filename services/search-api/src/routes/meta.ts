@@ -5,6 +5,7 @@ import { EsUnavailableError, indexInfo } from '@image-search/search-index';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.ts';
+import { strongMatchScore } from '../strong-match.ts';
 
 export function modelName(m: { name: string; pretrained: string }): string {
   return m.pretrained ? `${m.name}/${m.pretrained}` : m.name;
@@ -40,6 +41,7 @@ export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { i
         concrete_index: info.concreteIndex,
         provider: model.provider,
         cluster_status: info.clusterStatus,
+        strong_match_score: strongMatchScore(modelName(model.manifest), model.manifest.synthetic),
       };
     },
   );

@@ -1,23 +1,31 @@
-// The search routes: text (GET and POST), picture upload, and "more like this" by document id.
+// The search routes: text (GET and POST), picture upload, "more like this" by document id, query arithmetic, and facet
+// counts; all filtered, cut off, ordered and paged alike.
 import multipart from '@fastify/multipart';
 import {
+  combineBody,
+  facetsQuerystring,
+  facetsSchema,
   type Hit,
   hitsSchema,
   kQuerystring,
+  type RefineParams,
   searchErrors,
   similarParams,
   textBody,
   textQuerystring,
   uploadBody,
 } from '@image-search/api-contract';
-import { getVector, knnSearch } from '@image-search/search-index';
+import { facetCounts, getVector, type PageQuery, type SearchHit } from '@image-search/search-index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.ts';
 import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia } from '../errors.ts';
+import { findPictures, type Mode } from '../find.ts';
 import { toHit } from '../hits.ts';
 import { checkUpload, uploadError } from '../image-upload.ts';
+import { combineVectors } from '../query-arithmetic.ts';
 import type { Embedding } from '../query-embedder.ts';
+import { filtersOf, pageQueryOf } from '../search-params.ts';
 import { ServerTiming, timed } from '../server-timing.ts';
 
 /** Multipart framing around the file: boundaries and part headers are small, a generous allowance is plenty. */
@@ -30,24 +38,39 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
   const textQ = textQuerystring(limits);
   const textB = textBody(limits);
   const kQ = kQuerystring(limits);
+  const combineB = combineBody(limits);
+  const facetsQ = facetsQuerystring(limits);
   const response = { 200: hitsSchema, ...searchErrors };
+  const target = {
+    search,
+    alias: config.ES_INDEX,
+    numCandidates: Math.max(config.NUM_CANDIDATES, config.MAX_K),
+    maxK: config.MAX_K,
+  };
   // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
   app.removeContentTypeParser('text/plain');
 
-  async function nearest(vector: ArrayLike<number>, k: number, timing: ServerTiming, excludeId?: string) {
-    const [hits, knnMs] = await timed(() =>
-      knnSearch(search, config.ES_INDEX, {
-        vector,
-        k,
-        numCandidates: Math.max(config.NUM_CANDIDATES, k),
-        excludeId,
-      }).catch((err) => {
+  interface Find {
+    page: PageQuery;
+    minScore?: number;
+    mode?: Mode;
+    vector?: ArrayLike<number>;
+    text?: string;
+  }
+
+  async function find(f: Find, timing: ServerTiming): Promise<Hit[]> {
+    const mode = f.mode ?? 'vector';
+    const [hits, ms] = await timed<SearchHit[]>(() =>
+      findPictures(target, { ...f, mode }).catch((err) => {
         throw refusedByIndex(err) ?? err;
       }),
     );
-    timing.add('knn', knnMs);
+    timing.add(mode === 'vector' ? 'knn' : mode, ms);
     return hits.map((h) => toHit(h, config.IMAGES_DIR));
   }
+
+  type Refine = RefineParams & { k: number };
+  const pageOf = (p: Refine) => ({ page: pageQueryOf(p, config.MAX_K), minScore: p.min_score });
 
   function embeddingTiming(e: Embedding): ServerTiming {
     const timing = new ServerTiming();
@@ -56,10 +79,15 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
     return timing.flag('cache', 'miss').add('embed', e.embedMs);
   }
 
-  async function searchText(text: string, k: number, reply: FastifyReply): Promise<Hit[]> {
-    const embedding = await ctx.embedder.text(text);
-    const timing = embeddingTiming(embedding);
-    const hits = await nearest(embedding.vector, k, timing);
+  async function searchText(text: string, p: Refine & { mode: Mode }, reply: FastifyReply): Promise<Hit[]> {
+    let timing = new ServerTiming();
+    let vector: ArrayLike<number> | undefined;
+    if (p.mode !== 'keyword') {
+      const embedding = await ctx.embedder.text(text);
+      timing = embeddingTiming(embedding);
+      vector = embedding.vector;
+    }
+    const hits = await find({ ...pageOf(p), mode: p.mode, vector, text }, timing);
     reply.header('Server-Timing', timing.toString());
     return hits;
   }
@@ -75,8 +103,7 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const { q, k } = request.query;
-      return searchText(q, k, reply);
+      return searchText(request.query.q, request.query, reply);
     },
   );
 
@@ -91,8 +118,7 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const { text, k } = request.body;
-      return searchText(text, k, reply);
+      return searchText(request.body.text, request.body, reply);
     },
   );
 
@@ -109,12 +135,13 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const { k } = request.query;
+      const { query } = request;
       const timing = new ServerTiming();
       const [vector, lookupMs] = await timed(() => getVector(es, config.ES_INDEX, id));
       if (!vector) throw notFound(`id: no indexed picture has id ${id}`);
       timing.add('lookup', lookupMs);
-      const hits = await nearest(vector, k, timing, id);
+      const { page, minScore } = pageOf(query);
+      const hits = await find({ page: { ...page, excludeIds: [id] }, minScore, vector }, timing);
       reply.header('Server-Timing', timing.toString());
       return hits;
     },
@@ -153,23 +180,85 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
         },
       },
       async (request, reply) => {
-        const { k } = request.query;
+        const { query } = request;
         const timing = new ServerTiming();
         const [bytes, receiveMs] = await timed(() => uploadedBytes(request, config.MAX_UPLOAD_BYTES));
         timing.add('upload', receiveMs);
-        checkUpload(bytes);
+        await checkUpload(bytes);
         const embedding = await ctx.embedder.picture(bytes, config.MAX_IMAGE_PIXELS).catch((err) => {
           throw uploadError(err, config.MAX_IMAGE_PIXELS);
         });
         if (embedding.queueMs >= 0.5) timing.add('queue', embedding.queueMs);
         timing.add('decode', embedding.decodeMs);
         timing.add('embed', embedding.embedMs);
-        const hits = await nearest(embedding.vector, k, timing);
+        const hits = await find({ ...pageOf(query), vector: embedding.vector }, timing);
         reply.header('Server-Timing', timing.toString());
         return hits;
       },
     );
   });
+
+  app.post(
+    '/search/combine',
+    {
+      schema: {
+        tags: ['search'],
+        summary: 'Query arithmetic: texts and pictures with weights, negative ones pulling away',
+        description:
+          'The query is the normalised weighted sum of each part\'s unit vector, e.g. "beach" − 0.5 × "people", ' +
+          'or a picture + "at night". Pictures named as parts are left out of the results.',
+        body: combineB,
+        response: { ...response, 404: searchErrors[400].describe('A part names a picture that is not indexed.') },
+      },
+    },
+    async (request, reply) => {
+      const { body } = request;
+      const timing = new ServerTiming();
+      const [parts, embedMs] = await timed(() =>
+        Promise.all(
+          body.parts.map(async (part) => {
+            if ('text' in part) return { vector: (await ctx.embedder.text(part.text)).vector, weight: part.weight };
+            const vector = await getVector(es, config.ES_INDEX, part.id);
+            if (!vector) throw notFound(`parts: no indexed picture has id ${part.id}`);
+            return { vector, weight: part.weight };
+          }),
+        ),
+      );
+      timing.add('embed', embedMs);
+      const vector = combineVectors(parts);
+      if (!vector) throw badRequest('parts: the weighted parts cancel out; there is nothing left to search for');
+      const { page, minScore } = pageOf(body);
+      const ids = body.parts.flatMap((p) => ('id' in p ? [p.id] : []));
+      const hits = await find({ page: { ...page, excludeIds: ids }, minScore, vector }, timing);
+      reply.header('Server-Timing', timing.toString());
+      return hits;
+    },
+  );
+
+  app.get(
+    '/search/facets',
+    {
+      schema: {
+        tags: ['search'],
+        summary: "How many of a text search's pictures each host, folder, format and year has",
+        querystring: facetsQ,
+        response: { 200: facetsSchema, ...searchErrors },
+      },
+    },
+    async (request) => {
+      const { query } = request;
+      const filters = filtersOf(query);
+      const page = { k: config.MAX_K, filters };
+      const vector = query.mode === 'keyword' ? undefined : (await ctx.embedder.text(query.q)).vector;
+      return facetCounts(search, config.ES_INDEX, {
+        window: config.MAX_K,
+        knn: vector ? { ...page, vector, numCandidates: target.numCandidates, minScore: query.min_score } : undefined,
+        keyword: query.mode === 'vector' ? undefined : { ...page, text: query.q },
+      }).catch((err) => {
+        throw refusedByIndex(err) ?? err;
+      });
+    },
+  );
 }
 
 /**

@@ -1,17 +1,16 @@
-// The source URL of a stored picture: from the downloader's journal (read as it grows, and again after a compaction),
-// or from the sidecar pictures of earlier downloader versions have.
+// The source URL of a stored picture, from the downloader's journal: read as it grows, and again after a compaction.
 import { appendFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readSourceUrl } from '../src/source-url.ts';
+import { formatRecord, readSourceUrl } from '../src/index.ts';
 
 let images: string;
 let journal: string;
 
 beforeEach(async () => {
-  images = await mkdtemp(path.join(os.tmpdir(), 'embedder-source-url-'));
-  await mkdir(path.join(images, '.downloader', 'files'), { recursive: true });
+  images = await mkdtemp(path.join(os.tmpdir(), 'picture-store-source-url-'));
+  await mkdir(path.join(images, '.downloader'), { recursive: true });
   journal = path.join(images, '.downloader', 'records.jsonl');
 });
 
@@ -19,10 +18,11 @@ afterEach(async () => {
   await rm(images, { recursive: true, force: true });
 });
 
-/** A journal line as the downloader writes it (its fields in its order). */
+/** A journal line as the downloader writes it. */
 function line(key: string, status: 'done' | 'failed', url: string, file: string | null): string {
   const at = '2025-01-01T00:00:00.000Z';
-  return `${JSON.stringify({ key, status, url, file, bytes: 3, content_type: 'image/jpeg', final_url: url, attempts: 1, error: null, detail: null, permanent: false, at })}\n`;
+  const fields = { bytes: 3, content_type: 'image/jpeg', final_url: url, attempts: 1, error: null, detail: null };
+  return formatRecord({ key, status, url, file, ...fields, permanent: false, at });
 }
 
 describe('readSourceUrl', () => {
@@ -70,11 +70,12 @@ describe('readSourceUrl', () => {
     expect(await readSourceUrl(images, '00000000000000ee.jpg')).toBe('https://e.example/1.jpg');
   });
 
-  it('reads the sidecar a picture stored by an earlier downloader has', async () => {
-    await writeFile(
-      path.join(images, '.downloader', 'files', '00000000000000ff.jpg.json'),
-      JSON.stringify({ url: 'https://f.example/old.jpg' }),
-    );
-    expect(await readSourceUrl(images, '00000000000000ff.jpg')).toBe('https://f.example/old.jpg');
+  it('takes a line whatever the order of its fields, and skips lines of another version or torn ones', async () => {
+    const record = JSON.parse(line('00000000000000ab', 'done', 'https://a.example/r.jpg', '00000000000000ab.jpg'));
+    const reordered = Object.fromEntries(Object.entries(record).reverse());
+    const future = { ...record, key: '00000000000000ac', file: '00000000000000ac.jpg', v: 2 };
+    await writeFile(journal, `${JSON.stringify(future)}\n{"v":1,"key":"00\n${JSON.stringify(reordered)}\n`);
+    expect(await readSourceUrl(images, '00000000000000ab.jpg')).toBe('https://a.example/r.jpg');
+    expect(await readSourceUrl(images, '00000000000000ac.jpg')).toBeNull();
   });
 });

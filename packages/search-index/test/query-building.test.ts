@@ -1,0 +1,116 @@
+// Query building as pure functions: filters, cutoff, order, pages, keyword queries, facets and rank fusion.
+import { describe, expect, it } from 'vitest';
+import {
+  facetsRequest,
+  filterClauses,
+  keywordRequest,
+  knnRequest,
+  RRF_RANK_CONSTANT,
+  reciprocalRankFusion,
+} from '../src/index.ts';
+
+describe('filters', () => {
+  it('turns each filter into one clause, bare days covering the whole day and folders their subfolders', () => {
+    expect(filterClauses({})).toEqual([]);
+    expect(
+      filterClauses({
+        takenFrom: '2021-01-01',
+        takenTo: '2021-12-31',
+        addedFrom: '2024-05-06T07:00:00Z',
+        hosts: ['a.example'],
+        folder: '/trips/2021/',
+        formats: ['jpeg', 'png'],
+        orientation: 'portrait',
+        minWidth: 800,
+        minHeight: 600,
+      }),
+    ).toEqual([
+      { range: { taken_at: { gte: '2021-01-01||/d', lte: '2021-12-31||/d' } } },
+      { range: { added_at: { gte: '2024-05-06T07:00:00Z' } } },
+      { terms: { source_host: ['a.example'] } },
+      {
+        bool: {
+          should: [{ term: { folder: 'trips/2021' } }, { prefix: { folder: 'trips/2021/' } }],
+          minimum_should_match: 1,
+        },
+      },
+      { terms: { format: ['jpeg', 'png'] } },
+      { term: { orientation: 'portrait' } },
+      { range: { width: { gte: 800 } } },
+      { range: { height: { gte: 600 } } },
+    ]);
+  });
+});
+
+describe('kNN request', () => {
+  const vector = [1, 0];
+
+  it('filters inside the kNN search and turns the 0..1 cutoff into the cosine similarity', () => {
+    const body = JSON.parse(
+      knnRequest('images', { vector, k: 10, numCandidates: 100, minScore: 0.6, filters: { formats: ['png'] } }).body,
+    );
+    expect(body.knn).toMatchObject({
+      k: 10,
+      num_candidates: 100,
+      filter: { bool: { filter: [{ terms: { format: ['png'] } }] } },
+    });
+    expect(body.knn.similarity).toBeCloseTo(0.2, 10);
+  });
+
+  it('pages by finding the pictures up to the page and skipping those before it', () => {
+    const body = JSON.parse(knnRequest('images', { vector, k: 10, from: 30, numCandidates: 100 }).body);
+    expect(body).toMatchObject({ from: 30, size: 10, knn: { k: 40, num_candidates: 100 } });
+    expect(body).not.toHaveProperty('sort');
+  });
+
+  it('sorts the whole window by date, keeping scores, with the path breaking ties', () => {
+    const body = JSON.parse(
+      knnRequest('images', { vector, k: 10, from: 10, numCandidates: 100, sort: 'newest', window: 100 }).body,
+    );
+    expect(body).toMatchObject({ from: 10, size: 10, track_scores: true, knn: { k: 100 } });
+    expect(body.sort).toEqual([{ dated_at: { order: 'desc', missing: '_last' } }, { path: 'asc' }]);
+    const oldest = JSON.parse(knnRequest('images', { vector, k: 5, numCandidates: 10, sort: 'oldest' }).body);
+    expect(oldest.sort[0].dated_at.order).toBe('asc');
+  });
+});
+
+describe('keyword request and facets', () => {
+  it('searches the words of file name, keywords, description, folder and host with the same filters and page', () => {
+    const body = JSON.parse(
+      keywordRequest('images', { text: 'IMG_2041', k: 5, from: 5, filters: { hosts: ['h'] } }).body,
+    );
+    expect(body).toMatchObject({ from: 5, size: 5 });
+    expect(body.query.bool.must[0].multi_match).toMatchObject({ query: 'IMG_2041' });
+    expect(body.query.bool.must[0].multi_match.fields).toEqual(
+      expect.arrayContaining(['file_name.text^3', 'keywords^2', 'description', 'folder.text', 'source_host.text']),
+    );
+    expect(body.query.bool.filter).toEqual([{ terms: { source_host: ['h'] } }]);
+  });
+
+  it('counts hosts, folders, formats and years over the window of nearest pictures, the keyword matches, or both', () => {
+    const req = facetsRequest('images', {
+      knn: { vector: [1, 0], k: 10, numCandidates: 100 },
+      keyword: { text: 'beach', k: 10 },
+      window: 100,
+    });
+    const body = JSON.parse(req.body);
+    expect(body.size).toBe(0);
+    expect(body.knn.k).toBe(100);
+    expect(body.query.bool.must).toHaveLength(1);
+    expect(Object.keys(body.aggs).sort()).toEqual(['folder', 'format', 'host', 'year']);
+    expect(body.aggs.year.date_histogram).toMatchObject({ field: 'dated_at', calendar_interval: 'year' });
+  });
+});
+
+describe('reciprocal rank fusion', () => {
+  it('puts what both rankings find first and scores by 1 / (60 + rank) summed', () => {
+    const hit = (id: string) => ({ id, score: 0 });
+    const fused = reciprocalRankFusion([
+      [hit('a'), hit('b'), hit('c')],
+      [hit('c'), hit('d')],
+    ]);
+    expect(fused.map((h) => h.id)).toEqual(['c', 'a', 'b', 'd']);
+    expect(fused[0].score).toBeCloseTo(1 / (RRF_RANK_CONSTANT + 3) + 1 / (RRF_RANK_CONSTANT + 1), 12);
+    expect(reciprocalRankFusion([[], []])).toEqual([]);
+  });
+});

@@ -1,0 +1,62 @@
+// Finding pictures for a search: by vector (kNN), by keyword (BM25) or both fused by reciprocal rank, filtered, cut off,
+// ordered and paged alike.
+import {
+  type KnnQuery,
+  keywordSearch,
+  knnSearch,
+  type PageQuery,
+  reciprocalRankFusion,
+  type SearchConnection,
+  type SearchHit,
+} from '@image-search/search-index';
+
+export type Mode = 'vector' | 'keyword' | 'hybrid';
+
+export interface FindTarget {
+  search: SearchConnection;
+  alias: string;
+  /** HNSW candidates: the same for every page, so a deeper page continues the same ranking. */
+  numCandidates: number;
+  /** The deepest a page may reach, and the set hybrid fusion and date order work on. */
+  maxK: number;
+}
+
+export interface FindQuery {
+  page: PageQuery;
+  mode: Mode;
+  vector?: ArrayLike<number>;
+  text?: string;
+  minScore?: number;
+}
+
+export async function findPictures(t: FindTarget, q: FindQuery): Promise<SearchHit[]> {
+  const knn = (page: PageQuery): KnnQuery => ({
+    ...page,
+    vector: q.vector ?? [],
+    numCandidates: t.numCandidates,
+    minScore: q.minScore,
+  });
+  if (q.mode === 'vector') return knnSearch(t.search, t.alias, knn(q.page));
+  const keyword = (page: PageQuery) => keywordSearch(t.search, t.alias, { ...page, text: q.text ?? '' });
+  if (q.mode === 'keyword') return keyword(q.page);
+  // Hybrid: both rankings of the best maxK, fused here; every page is cut from that one fused list.
+  const whole: PageQuery = { ...q.page, from: 0, k: t.maxK, sort: 'relevance' };
+  const [byVector, byWords] = await Promise.all([knnSearch(t.search, t.alias, knn(whole)), keyword(whole)]);
+  const fused = inDateOrder(reciprocalRankFusion([byVector, byWords]), q.page.sort);
+  const from = q.page.from ?? 0;
+  return fused.slice(from, from + q.page.k);
+}
+
+/** Newest or oldest first by date taken (else added), undated last, the path breaking ties (as the index sorts). */
+function inDateOrder(hits: SearchHit[], sort: PageQuery['sort']): SearchHit[] {
+  if (!sort || sort === 'relevance') return hits;
+  const sign = sort === 'newest' ? -1 : 1;
+  const time = (h: SearchHit) => (h.doc.dated_at ? Date.parse(h.doc.dated_at) : Number.NaN);
+  return [...hits].sort((a, b) => {
+    const ta = time(a);
+    const tb = time(b);
+    if (Number.isNaN(ta) !== Number.isNaN(tb)) return Number.isNaN(ta) ? 1 : -1;
+    if (ta !== tb && !Number.isNaN(ta)) return sign * (ta - tb);
+    return a.doc.path < b.doc.path ? -1 : a.doc.path > b.doc.path ? 1 : 0;
+  });
+}
