@@ -25,7 +25,7 @@ export function onShutdown(opts: ShutdownOptions): void {
     stopping = true;
     opts.log.info({ signal, graceMs: opts.graceMs }, 'shutting down');
     setTimeout(() => {
-      opts.log.error({ graceMs: opts.graceMs }, 'stopping took too long; cutting short');
+      opts.log.warn({ graceMs: opts.graceMs }, 'grace period over: cutting short what is left');
       cut();
     }, opts.graceMs).unref();
     Promise.resolve()
