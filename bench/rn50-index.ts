@@ -39,7 +39,7 @@ async function isComplete(client: Client, alias: string, index: string): Promise
 }
 
 /** Merges to one segment: the graph a long-running index converges to, and kNN times free of merge timing. */
-async function mergeToOneSegment(client: Client, index: string, log: (s: string) => void): Promise<void> {
+export async function mergeToOneSegment(client: Client, index: string, log: (s: string) => void): Promise<void> {
   if ((await segmentCount(client, index)) <= 1) return;
   const { task } = await client.indices.forcemerge({ index, max_num_segments: 1, wait_for_completion: false });
   if (!task) throw new Error(`force merge of ${index} started no task`);

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './free-port.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const esHost = process.env.ES_HOST ?? 'http://127.0.0.1:9200';
@@ -20,14 +21,6 @@ const COLOURS: Record<string, [number, number, number]> = {
   blue: [30, 50, 220],
   yellow: [235, 215, 30],
 };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function alive(pid: number): boolean {
   try {
@@ -152,6 +145,9 @@ describe('pnpm stack', () => {
     expect(new Set(hits.map((h) => path.basename(h.source_url)))).toEqual(
       new Set(Object.keys(COLOURS).map((c) => `${c}.png`)),
     );
+    // The stack looks at /readyz every 500 ms: it may say so a moment after the first search works.
+    const saysReady = Date.now() + 30_000;
+    while (!/ready: open/.test(output) && Date.now() < saysReady) await sleep(200);
     expect(output).toMatch(/ready: open http:\/\/localhost:\d+/);
     expect(output).toMatch(/TINY SYNTHETIC/);
     // Readable lines, not JSON: "[search-api]  12:00:01.234 INFO: model loaded and warmed up {…}".

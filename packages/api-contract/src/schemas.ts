@@ -177,6 +177,10 @@ export const metaSchema = z.object({
   concrete_index: z.string().nullable(),
   provider: z.string(),
   cluster_status: z.string(),
+  reindexing: z
+    .object({ model: z.string(), done: z.number().int(), total: z.number().int() })
+    .nullable()
+    .describe('An index being filled for another model while this one serves: "re-indexing for MODEL: done of total".'),
   strong_match_score: z.number().describe('A min_score for "only strong matches" with this model.'),
 });
 export type Meta = z.infer<typeof metaSchema>;

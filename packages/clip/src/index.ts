@@ -1,5 +1,6 @@
 // @image-search/clip: OpenCLIP models in TypeScript — model folders, tokenizer, preprocessing, ONNX encoders.
 export { type ClipModel, type LoadModelOptions, loadModel } from './encoders.ts';
+export { exportHash } from './export-hash.ts';
 export { MANIFEST_FILE, ModelDirError, type ModelManifest, parseManifest, readManifest } from './manifest.ts';
 export {
   DEFAULT_MAX_PIXELS,

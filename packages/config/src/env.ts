@@ -77,6 +77,19 @@ export function num(defaultValue: number, opts: { min?: number; max?: number } =
   );
 }
 
+/** 0 for "off", otherwise a number from min to max (a factor below min would mean nothing). */
+export function offOrNum(defaultValue: number, opts: { min: number; max: number }): Var<number> {
+  return make(
+    String(defaultValue),
+    `0 (off) or a number from ${opts.min} to ${opts.max}`,
+    z
+      .string()
+      .regex(/^(\d+\.?\d*|\.\d+)$/)
+      .transform(Number)
+      .refine((n) => n === 0 || (n >= opts.min && n <= opts.max)),
+  );
+}
+
 export function str(defaultValue: string, allowed = 'a non-empty string'): Var<string> {
   return make(defaultValue, allowed, z.string().min(1));
 }

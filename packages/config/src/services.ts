@@ -5,6 +5,7 @@ import {
   type Env,
   httpUrl,
   int,
+  offOrNum,
   oneOf,
   optional,
   optionalHttpUrl,
@@ -46,10 +47,26 @@ const elasticsearch = {
   ES_CA_CERT: optional(),
 };
 
+/**
+ * dense_vector index types: HNSW over float vectors, over int8/int4-quantised ones, or over Better Binary Quantisation
+ * (1 bit per dimension); and the same four as exhaustive (flat) search without a graph.
+ */
+export const VECTOR_INDEX_TYPES = [
+  'hnsw',
+  'int8_hnsw',
+  'int4_hnsw',
+  'bbq_hnsw',
+  'flat',
+  'int8_flat',
+  'int4_flat',
+  'bbq_flat',
+] as const;
+export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
+
 const index = {
   HNSW_M: int(16, { min: 2, max: 512 }),
   HNSW_EF: int(512, { min: 2, max: 4096 }),
-  VECTOR_INDEX_TYPE: oneOf('hnsw', ['hnsw', 'int8_hnsw'] as const),
+  VECTOR_INDEX_TYPE: oneOf('hnsw', VECTOR_INDEX_TYPES),
   ES_SHARDS: int(1, { min: 1, max: 1024 }),
   ES_REPLICAS: int(0, { min: 0, max: 16 }),
 };
@@ -97,7 +114,12 @@ export const embedderSpec = {
 
 export const searchApiSpec = {
   ...logging,
-  ...model,
+  // Not MODEL: the API serves with the model that built the index ES_INDEX points at (its _meta names the export), so
+  // changing MODEL re-indexes behind a running API instead of restarting it.
+  DEVICE: model.DEVICE,
+  MODEL_THREADS: model.MODEL_THREADS,
+  /** Where exports live, for indices that do not record their folder: <MODELS_DIR>/<name>-<pretrained>. */
+  MODELS_DIR: str('/models', 'a folder path'),
   ...elasticsearch,
   ...index,
   ...folders,
@@ -106,6 +128,8 @@ export const searchApiSpec = {
   TOP_K: int(10, { min: 1, max: 1000 }),
   MAX_K: int(100, { min: 1, max: 10000 }),
   NUM_CANDIDATES: int(100, { min: 1, max: 10000 }),
+  /** Quantised VECTOR_INDEX_TYPEs only: re-rank k × this many hits by their float vectors (rescore_vector); 0: off. */
+  RESCORE_OVERSAMPLE: offOrNum(3, { min: 1, max: 10 }),
   MAX_UPLOAD_BYTES: bytes('10485760', { min: 1024 }),
   MAX_IMAGE_PIXELS: int(100_000_000, { min: 1 }),
   QUERY_CACHE_SIZE: int(1000, { min: 0 }),
@@ -143,7 +167,7 @@ export const benchSpec = {
 
 export type DownloaderConfig = Parsed<typeof downloaderSpec>;
 export type EmbedderConfig = Parsed<typeof embedderSpec> & { modelDir: string; stateDir: string };
-export type SearchApiConfig = Parsed<typeof searchApiSpec> & { modelDir: string };
+export type SearchApiConfig = Parsed<typeof searchApiSpec>;
 export type UiConfig = Parsed<typeof uiSpec>;
 export type StackConfig = Parsed<typeof stackSpec>;
 
@@ -162,8 +186,7 @@ export function loadEmbedderConfig(env: Env = process.env): EmbedderConfig {
 }
 
 export function loadSearchApiConfig(env: Env = process.env): SearchApiConfig {
-  const c = parseEnv(searchApiSpec, env);
-  return { ...c, modelDir: modelDirFor(c) };
+  return parseEnv(searchApiSpec, env);
 }
 
 export function loadUiConfig(env: Env = process.env): UiConfig {

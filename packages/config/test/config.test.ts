@@ -83,6 +83,16 @@ describe('service configuration', () => {
     expect(problemsOf(() => loadEmbedderConfig({ ES_HOST: 'localhost:9200' }))[0]).toMatch(/http:\/\/ or https:\/\//);
     expect(problemsOf(() => loadEmbedderConfig({ DEVICE: 'tpu' }))[0]).toMatch(/one of auto, cpu, cuda/);
     expect(problemsOf(() => loadEmbedderConfig({ HNSW_M: '1.5' }))[0]).toMatch(/^HNSW_M=/);
+    expect(problemsOf(() => loadEmbedderConfig({ VECTOR_INDEX_TYPE: 'int2_hnsw' }))[0]).toMatch(
+      /one of hnsw, int8_hnsw, int4_hnsw, bbq_hnsw, flat, int8_flat, int4_flat, bbq_flat/,
+    );
+    expect(problemsOf(() => loadSearchApiConfig({ RESCORE_OVERSAMPLE: '0.5' }))[0]).toMatch(
+      /^RESCORE_OVERSAMPLE=.*0 \(off\) or a number from 1 to 10/,
+    );
+    expect(loadSearchApiConfig({ RESCORE_OVERSAMPLE: '0', VECTOR_INDEX_TYPE: 'BBQ_HNSW' })).toMatchObject({
+      RESCORE_OVERSAMPLE: 0,
+      VECTOR_INDEX_TYPE: 'bbq_hnsw',
+    });
     expect(problemsOf(() => loadDownloaderConfig({ HTTPS_PROXY: 'proxy:3128' }))[0]).toBe(
       'HTTPS_PROXY="proxy:3128" is not valid: expected an http:// or https:// URL, or empty',
     );

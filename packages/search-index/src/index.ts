@@ -4,6 +4,15 @@ export { EsUnavailableError, isUnavailable } from './errors.ts';
 export { docsLackingFacts, type StaleDoc } from './facts.ts';
 export { filterClauses, type SearchFilters } from './filters.ts';
 export { RRF_RANK_CONSTANT, reciprocalRankFusion } from './fuse.ts';
+export {
+  type Filling,
+  fillingIndex,
+  type IndexModel,
+  indexModelFrom,
+  recordFilling,
+  recordModelSource,
+  servingIndex,
+} from './index-model.ts';
 export { aliasTargets, ensureModelIndex, type IndexInfo, indexInfo, promoteIndex } from './lifecycle.ts';
 export {
   concreteIndexName,
@@ -13,7 +22,9 @@ export {
   type IndexMeta,
   type IndexSpec,
   indexBody,
+  isQuantized,
   MAPPING_VERSION,
+  type ModelSource,
   modelSlug,
   type Orientation,
   type PictureFacts,

@@ -1,5 +1,6 @@
 // What an image index looks like: its name, settings, mapping and _meta, as pure functions of the IndexSpec.
 import { createHash } from 'node:crypto';
+import type { VectorIndexType } from '@image-search/config';
 
 export interface IndexSpec {
   /** ES_INDEX: the alias that users and the API address. */
@@ -9,9 +10,19 @@ export interface IndexSpec {
   dims: number;
   hnswM: number;
   hnswEf: number;
-  vectorIndexType: 'hnsw' | 'int8_hnsw';
+  vectorIndexType: VectorIndexType;
   shards: number;
   replicas: number;
+  /** The export the vectors come from, recorded in _meta so the API can load the same towers (see index-model.ts). */
+  source?: ModelSource;
+}
+
+export interface ModelSource {
+  name: string;
+  pretrained: string;
+  /** The model folder as the embedder saw it (the models volume is mounted at the same path in every service). */
+  dir: string;
+  exportHash: string;
 }
 
 export interface ImageDoc {
@@ -125,6 +136,13 @@ export interface IndexMeta {
   vector_index_type: string;
   hnsw_m: number;
   hnsw_ef: number;
+  /** Indices made before these were recorded have only `model` ('name/pretrained'). */
+  model_name?: string;
+  pretrained?: string;
+  model_dir?: string;
+  export_hash?: string;
+  /** Written now and then by an embedder filling this index while the alias still points at another one. */
+  filling?: { done: number; total: number; at: string };
 }
 
 /** File names, folders and hosts are searched as words too, with the standard analyzer ("IMG_2041.JPG" → img_2041, jpg). */
@@ -155,6 +173,12 @@ export function indexBody(spec: IndexSpec, createdAt: Date = new Date()) {
     vector_index_type: spec.vectorIndexType,
     hnsw_m: spec.hnswM,
     hnsw_ef: spec.hnswEf,
+    ...(spec.source && {
+      model_name: spec.source.name,
+      pretrained: spec.source.pretrained,
+      model_dir: spec.source.dir,
+      export_hash: spec.source.exportHash,
+    }),
   };
   return {
     settings: { number_of_shards: spec.shards, number_of_replicas: spec.replicas },
@@ -169,7 +193,7 @@ export function indexBody(spec: IndexSpec, createdAt: Date = new Date()) {
           dims: spec.dims,
           index: true,
           similarity: SIMILARITY,
-          index_options: { type: spec.vectorIndexType, m: spec.hnswM, ef_construction: spec.hnswEf },
+          index_options: vectorIndexOptions(spec),
         },
         source_url: { type: 'keyword' as const, ignore_above: 4096 },
         width: { type: 'integer' as const },
@@ -183,6 +207,17 @@ export function indexBody(spec: IndexSpec, createdAt: Date = new Date()) {
       },
     },
   };
+}
+
+/** The dense_vector's index_options: the graph settings for HNSW types; flat types take none. */
+export function vectorIndexOptions(spec: IndexSpec) {
+  const type = spec.vectorIndexType;
+  return type.endsWith('flat') ? { type } : { type, m: spec.hnswM, ef_construction: spec.hnswEf };
+}
+
+/** int8, int4 and BBQ types keep quantised vectors in the graph; only they gain from rescoring with the floats. */
+export function isQuantized(type: VectorIndexType): boolean {
+  return type !== 'hnsw' && type !== 'flat';
 }
 
 /**

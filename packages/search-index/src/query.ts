@@ -38,6 +38,11 @@ export interface KnnQuery extends PageQuery {
   numCandidates: number;
   /** Only pictures at least this similar, in the API's 0..1 score (kNN `similarity`). */
   minScore?: number;
+  /**
+   * For a quantised index: take k × this many hits from the quantised graph and re-rank them by their float vectors
+   * (kNN rescore_vector; 0 turns off even an index's default). Absent: Elasticsearch's default for the index.
+   */
+  rescoreOversample?: number;
 }
 
 export interface KeywordQuery extends PageQuery {
@@ -84,9 +89,11 @@ function knnJson(q: KnnQuery, n: number): string {
   const filter = filterJson(q);
   // dot_product's raw similarity is the cosine; the API's score is (1 + cosine) / 2
   const similarity = q.minScore === undefined ? '' : `,"similarity":${2 * q.minScore - 1}`;
+  const rescore =
+    q.rescoreOversample === undefined ? '' : `,"rescore_vector":{"oversample":${Number(q.rescoreOversample)}}`;
   return (
     `{"field":"vector","query_vector":${unitVectorJson(q.vector)},"k":${n},"num_candidates":${numCandidates}` +
-    `${filter ? `,"filter":${filter}` : ''}${similarity}}`
+    `${filter ? `,"filter":${filter}` : ''}${similarity}${rescore}}`
   );
 }
 

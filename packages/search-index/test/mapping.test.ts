@@ -6,6 +6,7 @@ import {
   EsUnavailableError,
   type IndexSpec,
   indexBody,
+  isQuantized,
   isUnavailable,
   knnRequest,
   modelSlug,
@@ -57,6 +58,22 @@ describe('index body', () => {
       created_at: '1970-01-01T00:00:00.000Z',
     });
   });
+
+  it('gives HNSW types their graph settings and flat types none', () => {
+    const optionsOf = (vectorIndexType: IndexSpec['vectorIndexType']) =>
+      indexBody({ ...spec, vectorIndexType }).mappings.properties.vector.index_options;
+    expect(optionsOf('bbq_hnsw')).toEqual({ type: 'bbq_hnsw', m: 16, ef_construction: 512 });
+    expect(optionsOf('int4_hnsw')).toEqual({ type: 'int4_hnsw', m: 16, ef_construction: 512 });
+    expect(optionsOf('int8_flat')).toEqual({ type: 'int8_flat' });
+    expect(optionsOf('flat')).toEqual({ type: 'flat' });
+    expect(['hnsw', 'flat', 'int8_hnsw', 'int4_flat', 'bbq_hnsw'].map((t) => isQuantized(t as 'hnsw'))).toEqual([
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
+  });
 });
 
 describe('vectors and queries', () => {
@@ -93,6 +110,14 @@ describe('vectors and queries', () => {
     expect(JSON.parse(knnRequest('images', { vector: [1, 0], k: 5, numCandidates: 100 }).body).knn).not.toHaveProperty(
       'filter',
     );
+  });
+
+  it('asks a quantised index to re-rank oversampled hits by their float vectors, and leaves others to the default', () => {
+    const knn = (rescoreOversample?: number) =>
+      JSON.parse(knnRequest('images', { vector: [1, 0], k: 5, numCandidates: 100, rescoreOversample }).body).knn;
+    expect(knn(3).rescore_vector).toEqual({ oversample: 3 });
+    expect(knn(0).rescore_vector).toEqual({ oversample: 0 });
+    expect(knn()).not.toHaveProperty('rescore_vector');
   });
 
   it('searches the alias and asks only for the fields a hit needs', () => {

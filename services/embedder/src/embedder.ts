@@ -1,7 +1,7 @@
 // The embedder as a function: start the image tower, make sure the model's index exists, then run rounds until stopped.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type ClipModel, preprocessOptionsFor } from '@image-search/clip';
+import { type ClipModel, exportHash, preprocessOptionsFor } from '@image-search/clip';
 import type { EmbedderConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
 import { acquireFolderLock, type Heartbeat, WorkerDiedError } from '@image-search/process';
@@ -10,6 +10,9 @@ import {
   createClient,
   ensureModelIndex,
   type IndexSpec,
+  type ModelSource,
+  recordFilling,
+  recordModelSource,
   waitForCluster,
 } from '@image-search/search-index';
 import { poolSizeFor, startDecodePool } from './decode-pool.ts';
@@ -57,9 +60,13 @@ export interface RunOptions {
   heartbeat?: Heartbeat;
 }
 
-export function indexSpecFor(s: EmbedderSettings, model: Pick<ClipModel, 'manifest'>): IndexSpec {
+/** How often an embedder filling a new index (the alias still on the old one) records its progress there. */
+const FILLING_REPORT_MS = 10_000;
+
+export function indexSpecFor(s: EmbedderSettings, model: Pick<ClipModel, 'manifest'>, source?: ModelSource): IndexSpec {
   const m = model.manifest;
   return {
+    source,
     alias: s.ES_INDEX,
     model: `${m.name}/${m.pretrained}`,
     dims: m.embedDim,
@@ -95,6 +102,7 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
   const t0 = performance.now();
   const tower: ImageTower = opts.model
     ? {
+        dir: opts.model.dir,
         manifest: opts.model.manifest,
         provider: opts.model.provider,
         embed: (b) => opts.model!.image.embed(b),
@@ -115,11 +123,19 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
   const summaries: RoundSummary[] = [];
   const closers: Array<() => Promise<void>> = [];
   try {
-    const spec = indexSpecFor(s, tower);
+    const source: ModelSource = {
+      name: m.name,
+      pretrained: m.pretrained,
+      dir: tower.dir,
+      exportHash: await exportHash(tower.dir),
+    };
+    const spec = indexSpecFor(s, tower, source);
     await waitForCluster(client, { timeoutMs: Number.POSITIVE_INFINITY, logger });
-    const { index, created, aliasPointsHere } = await untilAvailable(client, logger, 'ensure index', () =>
-      ensureModelIndex(client, spec),
-    );
+    const { index, created, aliasPointsHere } = await untilAvailable(client, logger, 'ensure index', async () => {
+      const ensured = await ensureModelIndex(client, spec);
+      if (!ensured.created) await recordModelSource(client, ensured.index, source);
+      return ensured;
+    });
     logger.info(
       { index, created, alias: spec.alias, aliasPointsHere, model: spec.model, dims: spec.dims },
       'index ready',
@@ -141,6 +157,17 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
     );
     closers.push(() => decoders.close());
     logger.info({ workers: decoders.size, provider: tower.provider }, 'decode workers started');
+    // While the alias serves another model's index, the API shows how far this one has come.
+    let files = 0;
+    const reportFilling = () => {
+      if (files === 0) return;
+      recordFilling(client, index, files).catch((err) =>
+        logger.warn({ err: (err as Error).message, index }, 'could not record re-indexing progress'),
+      );
+    };
+    const filling = aliasPointsHere ? undefined : setInterval(reportFilling, FILLING_REPORT_MS);
+    filling?.unref();
+    closers.push(async () => clearInterval(filling));
     while (!opts.signal?.aborted) {
       let summary: RoundSummary;
       opts.heartbeat?.working();
@@ -155,6 +182,10 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
           store,
           preprocess: (data) => decoders.preprocess(data),
           concurrency: Math.max(4, 2 * decoders.size),
+          onScanned: (n) => {
+            files = n;
+            if (filling) reportFilling();
+          },
           embed: async (batch) => {
             const vectors = await tower.embed(batch);
             opts.heartbeat?.progress();
@@ -171,6 +202,7 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
         continue;
       }
       opts.heartbeat?.idle();
+      if (summary.promoted) clearInterval(filling);
       summaries.push(summary);
       opts.onRound?.(summary);
       // A round with nothing to do comes every POLL_SECONDS: worth a line only when debugging.

@@ -2,10 +2,13 @@
 // whole batch, so on the main thread nothing else — reading, hashing, decoding, writing to Elasticsearch — could make
 // progress while the model works, and the model would then wait for them. In a worker, the rest of the pipeline keeps
 // the next batch ready while this one is being embedded.
+import path from 'node:path';
 import type { Device, ModelManifest, Provider } from '@image-search/clip';
 import { startThreadWorker, WorkerDiedError } from '@image-search/process';
 
 export interface ImageTower {
+  /** The model folder, absolute. */
+  dir: string;
   manifest: ModelManifest;
   provider: Provider;
   embed(batch: Float32Array[]): Promise<Float32Array[]>;
@@ -27,6 +30,7 @@ export async function startImageTower(
     { name: 'image tower' },
   );
   return {
+    dir: path.resolve(dir),
     ...worker.ready,
     // Copies, not transfers: callers may still hold the tensors (and some are views on shared buffers). A batch the
     // model refuses is not something the next round would fix either, so it ends the service like a dead worker.

@@ -36,6 +36,8 @@ export interface RoundDeps {
   /** Progress cadence (default 5 s). */
   progressEveryMs?: number;
   concurrency?: number;
+  /** Told how many pictures the folder holds, once scanned. */
+  onScanned?(files: number): void;
 }
 
 export interface RoundSummary extends PipelineCounts {
@@ -65,6 +67,7 @@ export async function runRound(deps: RoundDeps): Promise<RoundSummary> {
 
   const scanned = await scanFolder(deps.imagesDir);
   const scanMs = performance.now() - t0;
+  deps.onScanned?.(scanned.length);
   const plan = planRound(scanned, store);
 
   // Forget deleted paths first; the documents they held become orphans, settled once this round's new paths are known

@@ -19,6 +19,8 @@ export interface FindTarget {
   numCandidates: number;
   /** The deepest a page may reach, and the set hybrid fusion and date order work on. */
   maxK: number;
+  /** RESCORE_OVERSAMPLE for a quantised VECTOR_INDEX_TYPE; absent for float vectors. */
+  rescoreOversample?: number;
 }
 
 export interface FindQuery {
@@ -35,6 +37,7 @@ export async function findPictures(t: FindTarget, q: FindQuery): Promise<SearchH
     vector: q.vector ?? [],
     numCandidates: t.numCandidates,
     minScore: q.minScore,
+    rescoreOversample: t.rescoreOversample,
   });
   if (q.mode === 'vector') return knnSearch(t.search, t.alias, knn(q.page));
   const keyword = (page: PageQuery) => keywordSearch(t.search, t.alias, { ...page, text: q.text ?? '' });

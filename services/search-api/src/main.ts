@@ -1,11 +1,17 @@
-// `pnpm search-api`: load config and the model (warmed up, in its worker thread), connect to Elasticsearch, listen; on
-// SIGTERM/SIGINT stop accepting, let in-flight requests finish, then close the model and the client.
+// `pnpm search-api`: load config, connect to Elasticsearch, listen, and serve with the model of the index ES_INDEX points
+// at (warmed up, in its worker thread), following the alias to the next model when it moves; on SIGTERM/SIGINT stop
+// accepting, let in-flight requests finish, then close the models and the client.
+import path from 'node:path';
 import { exitOnConfigError, loadSearchApiConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
 import { onShutdown } from '@image-search/process';
 import { createClient } from '@image-search/search-index';
 import { startQueryModel } from './query-model.ts';
 import { buildServer } from './server.ts';
+import { ServingModels } from './serving.ts';
+
+/** How often the alias is looked up: a model switch is noticed within this time. */
+const ALIAS_CHECK_MS = 2000;
 
 /** Longest a shutdown may take before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -14,31 +20,28 @@ async function main(): Promise<void> {
   const config = exitOnConfigError('search-api', () => loadSearchApiConfig());
   const log = createLogger('search-api', { level: config.LOG_LEVEL });
 
-  const t0 = performance.now();
-  const model = await startQueryModel(config.modelDir, {
-    device: config.DEVICE,
-    threads: config.MODEL_THREADS || undefined,
-    logLevel: config.LOG_LEVEL,
-    onDied(err) {
-      // Every later query would fail: exit so the supervisor restarts the service with a fresh model.
-      log.fatal({ err }, 'the model worker died');
-      log.flush(() => process.exit(1));
-    },
-  });
-  log.info(
-    {
-      model: `${model.manifest.name}/${model.manifest.pretrained}`,
-      dir: model.dir,
-      provider: model.provider,
-      synthetic: model.manifest.synthetic,
-      ms: Math.round(performance.now() - t0),
-    },
-    'model loaded and warmed up',
-  );
-
   const es = createClient(config);
-  const { app } = await buildServer({ config, model, es, logger: log });
+  // The model comes from the index the alias points at (its _meta names it), so it is loaded once that index is known.
+  const models = new ServingModels({
+    es,
+    alias: config.ES_INDEX,
+    modelDirs: (m) => [path.join(config.MODELS_DIR, `${m.name}-${m.pretrained}`)],
+    load: (dir) =>
+      startQueryModel(dir, {
+        device: config.DEVICE,
+        threads: config.MODEL_THREADS || undefined,
+        logLevel: config.LOG_LEVEL,
+        onDied(err) {
+          // Every later query would fail: exit so the supervisor restarts the service with a fresh model.
+          log.fatal({ err }, 'the model worker died');
+          log.flush(() => process.exit(1));
+        },
+      }),
+    logger: log,
+  });
+  const { app } = await buildServer({ config, model: models, es, logger: log });
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
+  models.start(ALIAS_CHECK_MS);
 
   // Fastify's close stops accepting and waits for the requests in flight; their model runs drain before the model.
   onShutdown({
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
     graceMs: SHUTDOWN_GRACE_MS,
     async stop() {
       await app.close();
-      await model.close();
+      await models.close();
       await es.close();
       log.info('stopped');
     },

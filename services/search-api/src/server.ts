@@ -8,7 +8,7 @@ import { type Client, SearchConnection } from '@image-search/search-index';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiContext } from './context.ts';
-import { badRequest, handleError, notFound, sendError } from './errors.ts';
+import { badRequest, handleError, notFound, sendError, unavailable } from './errors.ts';
 import { InferenceQueue } from './inference-queue.ts';
 import { LruCache } from './query-cache.ts';
 import { QueryEmbedder, type QueryModel } from './query-embedder.ts';
@@ -16,11 +16,15 @@ import { docsRoutes } from './routes/docs.ts';
 import { fileRoutes } from './routes/files.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { searchRoutes } from './routes/search.ts';
+import { fixedServing, type ModelServing } from './serving.ts';
 
 export interface ServerDeps {
   config: SearchApiConfig;
-  /** Loaded and warmed up. Owned by the caller, who closes it after the server. */
-  model: QueryModel;
+  /**
+   * The model(s): one loaded and warmed up model searched against ES_INDEX whatever it holds, or the models that follow
+   * the alias (main.ts). Owned by the caller, who closes them after the server.
+   */
+  model: QueryModel | ModelServing;
   /** Owned by the caller, like the model. */
   es: Client;
   logger?: Logger;
@@ -28,7 +32,6 @@ export interface ServerDeps {
 
 export interface SearchApi {
   app: FastifyInstance;
-  embedder: QueryEmbedder;
 }
 
 /** A search that has not answered in this time is reported as Elasticsearch being unavailable (503). */
@@ -103,8 +106,22 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
   });
 
   const queue = new InferenceQueue(config.MAX_CONCURRENT_INFERENCES, config.MAX_QUEUED_QUERIES);
-  const embedder = new QueryEmbedder(model, queue, new LruCache(config.QUERY_CACHE_SIZE));
-  const ctx: ApiContext = { config, es, search, model, embedder };
+  const serving = 'current' in model ? model : fixedServing(model, config.ES_INDEX);
+  // One embedder (and query cache) per model: a cached vector of one model must never answer for another.
+  const embedders = new WeakMap<QueryModel, QueryEmbedder>();
+  const embedderOf = (m: QueryModel) => {
+    const known = embedders.get(m);
+    if (known) return known;
+    const made = new QueryEmbedder(m, queue, new LruCache(config.QUERY_CACHE_SIZE));
+    embedders.set(m, made);
+    return made;
+  };
+  const servingNow = () => {
+    const now = serving.current();
+    if (!now) throw unavailable(`not ready: ${serving.whyNot()}; see /readyz`, 5);
+    return now;
+  };
+  const ctx: ApiContext = { config, es, search, serving, embedderOf, servingNow };
   let closing = false;
   // Requests already running finish (Fastify waits for them); their model runs drain before the model is closed.
   app.addHook('preClose', async () => {
@@ -119,5 +136,5 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
   await app.register(fileRoutes, config);
   await app.register(metaRoutes, { ...ctx, isModelReady: () => !closing });
   await app.register(docsRoutes);
-  return { app, embedder };
+  return { app };
 }

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureSyntheticModel, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
+import { ensureSyntheticModel, exportHash, preprocessImage, preprocessOptionsFor } from '@image-search/clip';
 import { loadSearchApiConfig, type SearchApiConfig } from '@image-search/config';
 import { bulkWrite, type Client, createClient, ensureModelIndex, type ImageDoc } from '@image-search/search-index';
 import sharp from 'sharp';
@@ -113,7 +113,7 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
           height: p.height,
           bytes: bytes.length,
           content_type: `image/${format}`,
-          model: 'tiny/synthetic',
+          model: `${model.manifest.name}/${model.manifest.pretrained}`,
           indexed_at: new Date().toISOString(),
           thumbnail: `${id}.webp`,
           ...opts.facts?.(picture, pictures.length - 1),
@@ -131,7 +131,13 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
   const es = createClient({ ES_HOST: esHost });
   const { index } = await ensureModelIndex(es, {
     alias,
-    model: 'tiny/synthetic',
+    model: `${model.manifest.name}/${model.manifest.pretrained}`,
+    source: {
+      name: model.manifest.name,
+      pretrained: model.manifest.pretrained,
+      dir: modelDir,
+      exportHash: await exportHash(modelDir),
+    },
     dims: model.manifest.embedDim,
     hnswM: 8,
     hnswEf: 64,
@@ -145,7 +151,6 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
   const config = loadSearchApiConfig({
     ES_HOST: esHost,
     ES_INDEX: alias,
-    MODEL_DIR: modelDir,
     IMAGES_DIR: imagesDir,
     THUMBNAILS_DIR: thumbnailsDir,
     MAX_UPLOAD_BYTES: '65536',

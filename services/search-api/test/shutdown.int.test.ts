@@ -37,7 +37,6 @@ describe('the search-api process', () => {
         ...process.env,
         ES_HOST: f.config.ES_HOST,
         ES_INDEX: f.alias,
-        MODEL_DIR: f.model.dir,
         IMAGES_DIR: f.imagesDir,
         THUMBNAILS_DIR: f.thumbnailsDir,
         API_HOST: '127.0.0.1',

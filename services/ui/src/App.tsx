@@ -13,7 +13,7 @@ import {
   thumbnailSrc,
 } from './api.ts';
 import { Lightbox } from './components/Lightbox.tsx';
-import { EmptyNotice, ErrorNotice, SyntheticBanner } from './components/Notices.tsx';
+import { EmptyNotice, ErrorNotice, ReindexingBanner, SyntheticBanner } from './components/Notices.tsx';
 import { GridSkeleton, ResultGrid } from './components/ResultGrid.tsx';
 import { RuntimeInfo } from './components/RuntimeInfo.tsx';
 import { SearchForm } from './components/SearchForm.tsx';
@@ -157,6 +157,7 @@ export function App({ defaultK }: AppProps) {
         <p className="tagline">Describe a picture in words, or show one, and find the closest matches in the index.</p>
       </header>
       <SyntheticBanner meta={meta} />
+      <ReindexingBanner meta={meta} />
       <main>
         <SearchForm
           text={text}

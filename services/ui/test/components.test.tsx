@@ -2,7 +2,7 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/rea
 import { userEvent } from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Lightbox } from '../src/components/Lightbox.tsx';
-import { EmptyNotice, SyntheticBanner } from '../src/components/Notices.tsx';
+import { EmptyNotice, ReindexingBanner, SyntheticBanner } from '../src/components/Notices.tsx';
 import { ResultGrid } from '../src/components/ResultGrid.tsx';
 import { RuntimeInfo } from '../src/components/RuntimeInfo.tsx';
 import { SearchForm } from '../src/components/SearchForm.tsx';
@@ -150,6 +150,16 @@ describe('notices', () => {
     expect(screen.getByRole('alert').textContent).toMatch(/synthetic model/);
     rerender(<SyntheticBanner meta={META} />);
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('says a model switch is under way, for which model and how far, and only then', () => {
+    const reindexing = { model: 'ViT-B-32/laion2b_s34b_b79k', done: 1200, total: 5000 };
+    const { rerender } = render(<ReindexingBanner meta={{ ...META, model_name: 'RN50/openai', reindexing }} />);
+    expect(screen.getByRole('status').textContent).toMatch(
+      /^Re-indexing for ViT-B-32\/laion2b_s34b_b79k: 1,200 of 5,000\. Searches use RN50\/openai until/,
+    );
+    rerender(<ReindexingBanner meta={META} />);
+    expect(screen.queryByRole('status')).toBeNull();
   });
 
   it('says the index is empty and how many pictures there are so far', () => {

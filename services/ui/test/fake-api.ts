@@ -50,6 +50,7 @@ export const META: Meta = {
   provider: 'cpu',
   strong_match_score: 0.62,
   cluster_status: 'green',
+  reindexing: null,
 };
 
 export class FakeApi {

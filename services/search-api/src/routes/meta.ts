@@ -1,5 +1,5 @@
-// GET /meta (what is serving: model, index, cluster), /healthz (the process is alive) and /readyz (it can answer
-// searches: Elasticsearch reachable, index present and matching the model, model loaded).
+// GET /meta (what is serving: model, index, cluster, a re-indexing under way), /healthz (the process is alive) and
+// /readyz (it can answer searches: Elasticsearch reachable, index present and matching the model, model loaded).
 import { errorSchema, healthSchema, type Meta, metaSchema, type Ready, readySchema } from '@image-search/api-contract';
 import { EsUnavailableError, indexInfo } from '@image-search/search-index';
 import type { FastifyInstance } from 'fastify';
@@ -13,7 +13,7 @@ export function modelName(m: { name: string; pretrained: string }): string {
 
 export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { isModelReady(): boolean }) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const { config, es, model } = ctx;
+  const { config, es } = ctx;
 
   app.get(
     '/meta',
@@ -25,7 +25,8 @@ export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { i
       },
     },
     async (): Promise<Meta> => {
-      const info = await indexInfo(es, config.ES_INDEX);
+      const { index, model } = ctx.servingNow();
+      const [info, filling] = await Promise.all([indexInfo(es, index), ctx.serving.reindexing()]);
       return {
         model_name: modelName(model.manifest),
         vector_dim: model.manifest.embedDim,
@@ -41,6 +42,11 @@ export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { i
         concrete_index: info.concreteIndex,
         provider: model.provider,
         cluster_status: info.clusterStatus,
+        reindexing: filling && {
+          model: modelName(filling.model),
+          done: filling.done,
+          total: filling.total,
+        },
         strong_match_score: strongMatchScore(modelName(model.manifest), model.manifest.synthetic),
       };
     },
@@ -63,16 +69,17 @@ export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { i
     },
     async (_request, reply): Promise<Ready> => {
       const missing: string[] = [];
-      const checks = { elasticsearch: false, index: false, model: ctx.isModelReady() };
-      if (!checks.model) missing.push('model: not loaded');
+      const now = ctx.serving.current();
+      const checks = { elasticsearch: false, index: false, model: ctx.isModelReady() && now !== null };
+      if (!checks.model) missing.push(now ? 'model: not loaded' : ctx.serving.whyNot());
       try {
-        const info = await indexInfo(es, config.ES_INDEX);
+        const info = await indexInfo(es, now?.index ?? config.ES_INDEX);
         checks.elasticsearch = true;
         if (!info.concreteIndex) {
           missing.push(`index: ${config.ES_INDEX} does not exist yet (run the embedder)`);
-        } else if (info.dims !== null && info.dims !== model.manifest.embedDim) {
+        } else if (now && info.dims !== null && info.dims !== now.model.manifest.embedDim) {
           missing.push(
-            `index: ${info.concreteIndex} holds ${info.dims}-dim vectors but the model gives ${model.manifest.embedDim}`,
+            `index: ${info.concreteIndex} holds ${info.dims}-dim vectors but the model gives ${now.model.manifest.embedDim}`,
           );
         } else {
           checks.index = true;

@@ -15,7 +15,7 @@ import {
   textQuerystring,
   uploadBody,
 } from '@image-search/api-contract';
-import { facetCounts, getVector, type PageQuery, type SearchHit } from '@image-search/search-index';
+import { facetCounts, getVector, isQuantized, type PageQuery, type SearchHit } from '@image-search/search-index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.ts';
@@ -46,6 +46,7 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
     alias: config.ES_INDEX,
     numCandidates: Math.max(config.NUM_CANDIDATES, config.MAX_K),
     maxK: config.MAX_K,
+    rescoreOversample: isQuantized(config.VECTOR_INDEX_TYPE) ? config.RESCORE_OVERSAMPLE : undefined,
   };
   // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
   app.removeContentTypeParser('text/plain');
@@ -58,10 +59,10 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
     text?: string;
   }
 
-  async function find(f: Find, timing: ServerTiming): Promise<Hit[]> {
+  async function find(index: string, f: Find, timing: ServerTiming): Promise<Hit[]> {
     const mode = f.mode ?? 'vector';
     const [hits, ms] = await timed<SearchHit[]>(() =>
-      findPictures(target, { ...f, mode }).catch((err) => {
+      findPictures({ ...target, alias: index }, { ...f, mode }).catch((err) => {
         throw refusedByIndex(err) ?? err;
       }),
     );
@@ -79,15 +80,23 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
     return timing.flag('cache', 'miss').add('embed', e.embedMs);
   }
 
+  /** The model and index one request uses throughout, named in a header (a model switch swaps the pair at once). */
+  function servingFor(reply: FastifyReply) {
+    const now = ctx.servingNow();
+    reply.header('X-Search-Index', now.index);
+    return { index: now.index, embedder: ctx.embedderOf(now.model) };
+  }
+
   async function searchText(text: string, p: Refine & { mode: Mode }, reply: FastifyReply): Promise<Hit[]> {
+    const { index, embedder } = servingFor(reply);
     let timing = new ServerTiming();
     let vector: ArrayLike<number> | undefined;
     if (p.mode !== 'keyword') {
-      const embedding = await ctx.embedder.text(text);
+      const embedding = await embedder.text(text);
       timing = embeddingTiming(embedding);
       vector = embedding.vector;
     }
-    const hits = await find({ ...pageOf(p), mode: p.mode, vector, text }, timing);
+    const hits = await find(index, { ...pageOf(p), mode: p.mode, vector, text }, timing);
     reply.header('Server-Timing', timing.toString());
     return hits;
   }
@@ -137,11 +146,12 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
       const { id } = request.params;
       const { query } = request;
       const timing = new ServerTiming();
-      const [vector, lookupMs] = await timed(() => getVector(es, config.ES_INDEX, id));
+      const { index } = servingFor(reply);
+      const [vector, lookupMs] = await timed(() => getVector(es, index, id));
       if (!vector) throw notFound(`id: no indexed picture has id ${id}`);
       timing.add('lookup', lookupMs);
       const { page, minScore } = pageOf(query);
-      const hits = await find({ page: { ...page, excludeIds: [id] }, minScore, vector }, timing);
+      const hits = await find(index, { page: { ...page, excludeIds: [id] }, minScore, vector }, timing);
       reply.header('Server-Timing', timing.toString());
       return hits;
     },
@@ -185,13 +195,14 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
         const [bytes, receiveMs] = await timed(() => uploadedBytes(request, config.MAX_UPLOAD_BYTES));
         timing.add('upload', receiveMs);
         await checkUpload(bytes);
-        const embedding = await ctx.embedder.picture(bytes, config.MAX_IMAGE_PIXELS).catch((err) => {
+        const { index, embedder } = servingFor(reply);
+        const embedding = await embedder.picture(bytes, config.MAX_IMAGE_PIXELS).catch((err) => {
           throw uploadError(err, config.MAX_IMAGE_PIXELS);
         });
         if (embedding.queueMs >= 0.5) timing.add('queue', embedding.queueMs);
         timing.add('decode', embedding.decodeMs);
         timing.add('embed', embedding.embedMs);
-        const hits = await find({ ...pageOf(query), vector: embedding.vector }, timing);
+        const hits = await find(index, { ...pageOf(query), vector: embedding.vector }, timing);
         reply.header('Server-Timing', timing.toString());
         return hits;
       },
@@ -214,11 +225,12 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
     async (request, reply) => {
       const { body } = request;
       const timing = new ServerTiming();
+      const { index, embedder } = servingFor(reply);
       const [parts, embedMs] = await timed(() =>
         Promise.all(
           body.parts.map(async (part) => {
-            if ('text' in part) return { vector: (await ctx.embedder.text(part.text)).vector, weight: part.weight };
-            const vector = await getVector(es, config.ES_INDEX, part.id);
+            if ('text' in part) return { vector: (await embedder.text(part.text)).vector, weight: part.weight };
+            const vector = await getVector(es, index, part.id);
             if (!vector) throw notFound(`parts: no indexed picture has id ${part.id}`);
             return { vector, weight: part.weight };
           }),
@@ -229,7 +241,7 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
       if (!vector) throw badRequest('parts: the weighted parts cancel out; there is nothing left to search for');
       const { page, minScore } = pageOf(body);
       const ids = body.parts.flatMap((p) => ('id' in p ? [p.id] : []));
-      const hits = await find({ page: { ...page, excludeIds: ids }, minScore, vector }, timing);
+      const hits = await find(index, { page: { ...page, excludeIds: ids }, minScore, vector }, timing);
       reply.header('Server-Timing', timing.toString());
       return hits;
     },
@@ -245,12 +257,13 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
         response: { 200: facetsSchema, ...searchErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { query } = request;
+      const { index, embedder } = servingFor(reply);
       const filters = filtersOf(query);
       const page = { k: config.MAX_K, filters };
-      const vector = query.mode === 'keyword' ? undefined : (await ctx.embedder.text(query.q)).vector;
-      return facetCounts(search, config.ES_INDEX, {
+      const vector = query.mode === 'keyword' ? undefined : (await embedder.text(query.q)).vector;
+      return facetCounts(search, index, {
         window: config.MAX_K,
         knn: vector ? { ...page, vector, numCandidates: target.numCandidates, minScore: query.min_score } : undefined,
         keyword: query.mode === 'vector' ? undefined : { ...page, text: query.q },

@@ -1,4 +1,5 @@
-// The page's messages: the synthetic-model warning, errors that say what to do, and the empty index.
+// The page's messages: the synthetic-model warning, a model switch under way, errors that say what to do, and the
+// empty index.
 import type { ApiError, Meta } from '../api.ts';
 
 export function SyntheticBanner({ meta }: { meta: Meta | null }) {
@@ -8,6 +9,19 @@ export function SyntheticBanner({ meta }: { meta: Meta | null }) {
       <strong>Test model in use.</strong> The search API runs a synthetic model
       {meta.model_name ? ` (${meta.model_name})` : ''}: it matches colours, not meaning. Point MODEL_DIR at a real
       OpenCLIP export for real results.
+    </div>
+  );
+}
+
+export function ReindexingBanner({ meta }: { meta: Meta | null }) {
+  const r = meta?.reindexing;
+  if (!r) return null;
+  return (
+    <div className="banner" role="status">
+      <strong>
+        Re-indexing for {r.model}: {r.done.toLocaleString('en-US')} of {r.total.toLocaleString('en-US')}.
+      </strong>{' '}
+      Searches use {meta?.model_name ?? 'the current model'} until every picture is in the new index, then switch.
     </div>
   );
 }
