@@ -11,4 +11,3 @@ export {
   type ThreadWorkerOptions,
   WorkerDiedError,
 } from './thread-worker.ts';
-export { startTsWorker } from './ts-worker.ts';
