@@ -31,11 +31,11 @@ async function segmentCount(client: Client, index: string): Promise<number> {
   return (await client.cat.segments({ index, format: 'json' })).length;
 }
 
-async function isComplete(client: Client, alias: string, index: string): Promise<boolean> {
+async function isComplete(client: Client, alias: string, index: string, docs: number): Promise<boolean> {
   if (!(await client.indices.exists({ index }))) return false;
   const aliased = await client.indices.existsAlias({ name: alias, index });
   const { count } = await client.count({ index });
-  return aliased && count === BENCH_DOCS && (await segmentCount(client, index)) === 1;
+  return aliased && count === docs && (await segmentCount(client, index)) === 1;
 }
 
 /** Merges to one segment: the graph a long-running index converges to, and kNN times free of merge timing. */
@@ -59,8 +59,25 @@ export async function mergeToOneSegment(client: Client, index: string, log: (s: 
   }
 }
 
+/** Ten hosts, a hundred folders, a date a day back from 2024: filters that keep 10% and 1% of the pictures. */
+function benchFacts(n: number): Partial<ImageDoc> {
+  const dated = new Date(Date.UTC(2024, 0, 1) - n * 86_400_000).toISOString();
+  return {
+    facts_version: 1,
+    taken_at: dated,
+    added_at: dated,
+    dated_at: dated,
+    source_host: `host-${n % 10}.example`,
+    folder: `albums/${n % 100}`,
+    format: 'jpeg',
+    orientation: 'landscape',
+    keywords: [`tag${n % 1000}`],
+  };
+}
+
 function benchDoc(n: number, vector: number[], model: string, now: string): ImageDoc {
   return {
+    ...benchFacts(n),
     path: `bench/picture-${n}.jpg`,
     vector,
     file_name: `picture-${n}.jpg`,
@@ -84,15 +101,18 @@ export async function ensureBenchIndex(
   esHost: string,
   modelDir: string,
   log: (s: string) => void,
+  opts: { docs?: number; alias?: string; hnswEf?: number } = {},
 ): Promise<{ alias: string; index: string; setupMs: number }> {
+  const docs = opts.docs ?? BENCH_DOCS;
+  const alias = opts.alias ?? BENCH_ALIAS;
   const manifest = await readManifest(modelDir);
   const defaults = loadEmbedderConfig({});
   const spec: IndexSpec = {
-    alias: BENCH_ALIAS,
+    alias,
     model: `${manifest.name}/${manifest.pretrained}`,
     dims: manifest.embedDim,
     hnswM: defaults.HNSW_M,
-    hnswEf: defaults.HNSW_EF,
+    hnswEf: opts.hnswEf ?? defaults.HNSW_EF,
     vectorIndexType: defaults.VECTOR_INDEX_TYPE,
     shards: defaults.ES_SHARDS,
     replicas: defaults.ES_REPLICAS,
@@ -100,15 +120,15 @@ export async function ensureBenchIndex(
   const index = concreteIndexName(spec);
   const client = createClient({ ES_HOST: esHost });
   try {
-    if (await isComplete(client, BENCH_ALIAS, index)) return { alias: BENCH_ALIAS, index, setupMs: 0 };
+    if (await isComplete(client, alias, index, docs)) return { alias, index, setupMs: 0 };
     const t0 = performance.now();
     await ensureModelIndex(client, spec);
     const rnd = uniformSource(7);
     const now = new Date().toISOString();
     let written = 0;
-    for (let start = 0; start < BENCH_DOCS; start += BULK) {
+    for (let start = 0; start < docs; start += BULK) {
       const ops: Array<{ id: string; doc: ImageDoc }> = [];
-      for (let n = start; n < Math.min(BENCH_DOCS, start + BULK); n++) {
+      for (let n = start; n < Math.min(docs, start + BULK); n++) {
         // Drawn for every document, written or not, so document n always gets the same vector.
         const vector = Array.from({ length: spec.dims }, () => rnd() * 2 - 1);
         ops.push({ id: benchDocId(n), doc: benchDoc(n, vector, spec.model, now) });
@@ -126,19 +146,19 @@ export async function ensureBenchIndex(
     }
     await refreshIndex(client, index);
     const { count } = await client.count({ index });
-    if (count !== BENCH_DOCS) throw new Error(`${index} holds ${count} documents after seeding, not ${BENCH_DOCS}`);
+    if (count !== docs) throw new Error(`${index} holds ${count} documents after seeding, not ${docs}`);
     await mergeToOneSegment(client, index, log);
     await promoteIndex(client, spec, index);
-    const stale = (await client.cat.indices({ index: `${BENCH_ALIAS}-*`, format: 'json', h: 'index' }))
+    const stale = (await client.cat.indices({ index: `${alias}-*`, format: 'json', h: 'index' }))
       .map((row) => row.index as string)
       .filter((name) => name !== index);
     if (stale.length > 0) await client.indices.delete({ index: stale });
     const setupMs = performance.now() - t0;
     log(
-      `${index}: wrote ${written} of ${BENCH_DOCS} documents, one segment, in ${(setupMs / 1000).toFixed(1)} s` +
+      `${index}: wrote ${written} of ${docs} documents, one segment, in ${(setupMs / 1000).toFixed(1)} s` +
         (stale.length > 0 ? `; deleted stale ${stale.join(', ')}` : ''),
     );
-    return { alias: BENCH_ALIAS, index, setupMs };
+    return { alias, index, setupMs };
   } finally {
     await client.close();
   }

@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """Export an OpenCLIP model to the image-search model folder: visual.onnx, textual.onnx, the BPE vocabulary, model.json.
 
-Run by the Docker `model` service (needs torch, open_clip_torch, onnx and onnxruntime from PyPI):
+Run by the Docker `model` service (needs torch, open_clip_torch >= 2.23, onnx, and onnxruntime for its own check):
 
     python3 scripts/export-model.py --model RN50 --pretrained openai --out /models/RN50-openai
+    python3 scripts/export-model.py --model ViT-B-32 --pretrained none --seed 7 --out /tmp/vit   # random weights
 
 Both towers get a dynamic batch axis. The text tower also gets a dynamic token axis: it is wrapped so the positional
 embedding and the causal mask are sliced to the input length L and the end token is picked by argmax, so callers can
-cut padding after the end token (the transformer is causal, so the result does not change). Before anything is
-written, ONNX Runtime outputs are compared with PyTorch on sample inputs (full and trimmed text); below cosine 0.9999
-the script exits 1 and leaves no model.json. A folder that already holds a complete export of the same model is kept.
+cut padding after the end token (the transformer is causal, so the result does not change). The export never takes
+nn.MultiheadAttention's fused fast path (the exporter cannot write it): the fast path is switched off where torch has
+the switch (2.x) and the towers are traced with gradients enabled, which the fast path refuses (1.13 and 2.x).
+Before anything is written, ONNX Runtime outputs are compared with PyTorch on sample inputs (full and trimmed text);
+below cosine 0.9999 the script exits 1 and leaves no model.json (without Python onnxruntime this check is left to
+`pnpm clip verify`). Beside the ONNX files go reference.json and reference/*.png: PyTorch's embeddings of fixed texts
+and generated pictures, which `pnpm clip verify --model DIR` and the services' start-up run through the project's own
+tokenizer, preprocessing and ONNX Runtime. model.json records the torch, open_clip and onnx versions that made it.
+A folder that already holds a complete export of the same model is kept.
 
 Exit codes: 0 exported or already there, 1 parity check failed, 2 bad arguments or an unsupported model.
 """
@@ -17,9 +24,11 @@ Exit codes: 0 exported or already there, 1 parity check failed, 2 bad arguments 
 from __future__ import annotations
 
 import argparse
+import copy
 import inspect
 import json
 import os
+import platform
 import shutil
 import sys
 import tempfile
@@ -31,7 +40,12 @@ MIN_COSINE = 0.9999
 OPSET = 17
 MANIFEST = "model.json"
 VOCAB_FILE = "bpe_simple_vocab_16e6.txt.gz"
-FILES = {"visual": "visual.onnx", "textual": "textual.onnx", "vocab": VOCAB_FILE}
+REFERENCE_FILE = "reference.json"
+REFERENCE_DIR = "reference"
+FILES = {"visual": "visual.onnx", "textual": "textual.onnx", "vocab": VOCAB_FILE, "reference": REFERENCE_FILE}
+# get_tokenizer returns a SimpleTokenizer object (context length, batch call) from 2.23 on; older versions return the
+# bare `tokenize` function. 2.29.0 is the version proven by the export tests.
+MIN_OPEN_CLIP = (2, 23, 0)
 SAMPLE_TEXTS = [
     "a photo of a dog",
     "red car at night",
@@ -39,6 +53,8 @@ SAMPLE_TEXTS = [
     "A busy street market in the evening, with stalls selling fruit, lanterns hanging overhead and people walking",
     " ".join(["a very long caption that goes on"] * 20),  # longer than the context: truncated, end token forced
 ]
+# The reference texts: the samples plus what the TypeScript tokenizer must clean like ftfy and html.unescape do.
+REFERENCE_TEXTS = SAMPLE_TEXTS + ["Crème brûlée &amp; café au lait", "東京の夜景, neon signs", "  TWO   spaces\tand a tab "]
 
 
 def log(msg: str) -> None:
@@ -54,8 +70,11 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default=os.environ.get("MODEL") or "RN50", help="OpenCLIP model name (default RN50)")
     p.add_argument(
-        "--pretrained", default=os.environ.get("PRETRAINED") or "openai", help="pretrained tag (default openai)"
+        "--pretrained",
+        default=os.environ.get("PRETRAINED") or "openai",
+        help="pretrained tag (default openai); 'none' for random weights from --seed (tests)",
     )
+    p.add_argument("--seed", type=int, default=0, help="random seed for --pretrained none (default 0)")
     p.add_argument("--out", default=os.environ.get("MODEL_DIR") or None, help="output folder (default /models/MODEL-TAG)")
     p.add_argument("--cache-dir", default=os.environ.get("OPEN_CLIP_CACHE_DIR") or None, help="weights download cache")
     p.add_argument("--force", action="store_true", help="export again even when the folder is complete")
@@ -65,14 +84,30 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def complete_export(out: Path, model: str, pretrained: str) -> bool:
+def complete_export(out: Path, model: str, pretrained: str, seed: int | None = None) -> bool:
     try:
         m = json.loads((out / MANIFEST).read_text())
     except (OSError, ValueError):
         return False
-    if m.get("name") != model or m.get("pretrained") != pretrained:
+    if m.get("name") != model or m.get("pretrained") != pretrained or m.get("seed") != seed:
         return False
-    return all((out / f).is_file() for f in m.get("files", {}).values()) and len(m.get("files", {})) == 3
+    files = m.get("files", {})
+    return set(files) == set(FILES) and all((out / f).is_file() for f in files.values())
+
+
+def version_tuple(version: str) -> tuple:
+    parts = []
+    for piece in version.split("+")[0].split(".")[:3]:
+        digits = "".join(c for c in piece if c.isdigit()) or "0"
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def disable_mha_fast_path(torch) -> None:
+    """The exporter cannot write aten::_native_multi_head_attention; torch >= 2.1 can switch the fast path off."""
+    mha = getattr(torch.backends, "mha", None)
+    if mha is not None and hasattr(mha, "set_fastpath_enabled"):
+        mha.set_fastpath_enabled(False)
 
 
 # ---------------------------------------------------------------------------------------------- model inspection
@@ -190,7 +225,14 @@ def onnx_export(torch, module, example, path: Path, input_name: str, dynamic: di
     # The TorchScript exporter handles open_clip's modules; newer torch defaults to the dynamo one.
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
-    with torch.no_grad():
+    # The exporter folds BatchNorm into the convolutions in place (torch 1.13): export a copy, so the model that
+    # computes the reference embeddings stays the model that was exported.
+    module = copy.deepcopy(module)
+    # With gradients enabled and weights that require them, nn.MultiheadAttention never takes its fused fast path
+    # (on torch 1.13 the only way to keep it off; 2.x is also switched off by disable_mha_fast_path).
+    for p in module.parameters():
+        p.requires_grad_(True)
+    with torch.enable_grad():
         torch.onnx.export(module, (example,), str(path), **kwargs)
 
 
@@ -220,28 +262,107 @@ def trim(tokens):
     return tokens[:, :length]
 
 
+def onnxruntime_check(np, ort, visual_path, textual_path, images, tokens, ref_image, ref_text, dynamic_length) -> float:
+    """ONNX Runtime (Python) against PyTorch on the sample inputs, full and trimmed text; exits 1 below MIN_COSINE."""
+    log("checking ONNX Runtime against PyTorch")
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    visual = ort.InferenceSession(str(visual_path), opts, providers=["CPUExecutionProvider"])
+    textual = ort.InferenceSession(str(textual_path), opts, providers=["CPUExecutionProvider"])
+    checks = {
+        "image batch of 3": cosines(np, visual.run(None, {"image": images.numpy()})[0], ref_image),
+        "image batch of 1": cosines(np, visual.run(None, {"image": images[:1].numpy()})[0], ref_image[:1]),
+        "text full length": cosines(np, textual.run(None, {"text": tokens.numpy()})[0], ref_text),
+    }
+    if dynamic_length:
+        for i, text in enumerate(SAMPLE_TEXTS):
+            row = trim(tokens[i : i + 1])
+            checks[f"text trimmed to {row.shape[1]} ({text[:24]!r})"] = cosines(
+                np, textual.run(None, {"text": row.numpy()})[0], ref_text[i : i + 1]
+            )
+        batch = trim(tokens[:4])
+        checks[f"text batch trimmed to {batch.shape[1]}"] = cosines(
+            np, textual.run(None, {"text": batch.numpy()})[0], ref_text[:4]
+        )
+    worst_name, worst = min(((k, float(v.min())) for k, v in checks.items()), key=lambda kv: kv[1])
+    for name, v in checks.items():
+        log(f"  cosine {float(v.min()):.7f}  {name}")
+    if worst < MIN_COSINE:
+        fail(1, f"parity check failed: {worst_name} has cosine {worst:.6f} < {MIN_COSINE}; nothing written")
+    return worst
+
+
+def reference_pictures(np):
+    """Generated pictures (name → H×W×3 uint8): smooth and sharp content, larger and smaller than the model's input."""
+    y, x = np.mgrid[0:240, 0:320].astype(np.float64)
+    gradient = np.stack([x / 319 * 255, y / 239 * 255, np.full_like(x, 96)], -1)
+    y, x = np.mgrid[0:300, 0:200].astype(np.float64)
+    r = np.hypot(x - 90, y - 160)
+    rings = np.stack([127 + 127 * np.sin(r / 6), 127 + 127 * np.cos(r / 11), 255 - r / 1.5], -1)
+    y, x = np.mgrid[0:100, 0:150]
+    blocks = np.stack([(x // 25 % 2) * 230 + 10, (y // 20 % 2) * 200 + 30, ((x + y) // 30 % 3) * 110], -1)
+    noise = np.random.default_rng(7).integers(0, 256, size=(199, 257, 3))
+    pictures = {"gradient": gradient, "rings": rings, "blocks": blocks, "noise": noise}
+    return {name: np.clip(np.rint(a), 0, 255).astype(np.uint8) for name, a in pictures.items()}
+
+
+def write_reference(np, torch, Image, model, preprocess, tokenizer, folder: Path, producer: str) -> None:
+    """reference.json and reference/*.png: PyTorch's embeddings (L2-normalised) of fixed texts and generated pictures."""
+    (folder / REFERENCE_DIR).mkdir()
+    files = []
+    for name, pixels in reference_pictures(np).items():
+        files.append(f"{REFERENCE_DIR}/{name}.png")
+        Image.fromarray(pixels, "RGB").save(folder / files[-1])
+    with torch.no_grad():
+        images = torch.stack([preprocess(Image.open(folder / f)) for f in files])
+        image_vectors = model.encode_image(images).numpy()
+        text_vectors = model.encode_text(tokenizer(REFERENCE_TEXTS)).numpy()
+
+    def unit(v):
+        return [round(float(x), 8) for x in v / max(float(np.linalg.norm(v)), 1e-12)]
+
+    reference = {
+        "producer": producer,
+        "texts": [{"text": t, "embedding": unit(v)} for t, v in zip(REFERENCE_TEXTS, text_vectors)],
+        "images": [{"file": f, "embedding": unit(v)} for f, v in zip(files, image_vectors)],
+    }
+    (folder / REFERENCE_FILE).write_text(json.dumps(reference) + "\n")
+
+
 def main() -> None:
     args = parse_args()
     out = Path(args.out)
-    if not args.force and complete_export(out, args.model, args.pretrained):
+    random_weights = args.pretrained == "none"
+    seed = args.seed if random_weights else None
+    if not args.force and complete_export(out, args.model, args.pretrained, seed):
         log(f"{out} already holds {args.model}/{args.pretrained}; nothing to do (--force to export again)")
         return
 
     try:
         import numpy as np
         import onnx
-        import onnxruntime as ort
         import open_clip
         import torch
+        from PIL import Image
     except ImportError as err:
         fail(2, f"{err}; install torch, open_clip_torch, onnx and onnxruntime")
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        ort = None
+        log("warning: Python onnxruntime is not installed; check the export with `pnpm clip verify --model OUT`")
 
-    torch.manual_seed(0)
+    open_clip_version = getattr(open_clip, "__version__", "0")
+    if version_tuple(open_clip_version) < MIN_OPEN_CLIP:
+        minimum = ".".join(map(str, MIN_OPEN_CLIP))
+        fail(2, f"open_clip {open_clip_version} is older than {minimum}; pip install 'open_clip_torch>={minimum}'")
+    disable_mha_fast_path(torch)
+    torch.manual_seed(args.seed)
     started = time.time()
-    log(f"loading {args.model} / {args.pretrained}")
+    log(f"loading {args.model} / {args.pretrained}" + (f" (random weights, seed {args.seed})" if random_weights else ""))
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
-            args.model, pretrained=args.pretrained, cache_dir=args.cache_dir
+            args.model, pretrained=None if random_weights else args.pretrained, cache_dir=args.cache_dir
         )
     except Exception as err:  # unknown name or tag, download failure: say which and stop
         fail(2, f"cannot load {args.model}/{args.pretrained}: {err}")
@@ -284,32 +405,14 @@ def main() -> None:
         for path in (visual_path, textual_path):
             onnx.checker.check_model(str(path))
 
-        log("checking ONNX Runtime against PyTorch")
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        visual = ort.InferenceSession(str(visual_path), opts, providers=["CPUExecutionProvider"])
-        textual = ort.InferenceSession(str(textual_path), opts, providers=["CPUExecutionProvider"])
-        checks = {
-            "image batch of 3": cosines(np, visual.run(None, {"image": images.numpy()})[0], ref_image),
-            "image batch of 1": cosines(np, visual.run(None, {"image": images[:1].numpy()})[0], ref_image[:1]),
-            "text full length": cosines(np, textual.run(None, {"text": tokens.numpy()})[0], ref_text),
-        }
-        if dynamic_length:
-            for i, text in enumerate(SAMPLE_TEXTS):
-                row = trim(tokens[i : i + 1])
-                checks[f"text trimmed to {row.shape[1]} ({text[:24]!r})"] = cosines(
-                    np, textual.run(None, {"text": row.numpy()})[0], ref_text[i : i + 1]
-                )
-            batch = trim(tokens[:4])
-            checks[f"text batch trimmed to {batch.shape[1]}"] = cosines(
-                np, textual.run(None, {"text": batch.numpy()})[0], ref_text[:4]
-            )
-        worst_name, worst = min(((k, float(v.min())) for k, v in checks.items()), key=lambda kv: kv[1])
-        for name, v in checks.items():
-            log(f"  cosine {float(v.min()):.7f}  {name}")
-        if worst < MIN_COSINE:
-            fail(1, f"parity check failed: {worst_name} has cosine {worst:.6f} < {MIN_COSINE}; nothing written")
+        if ort is None:
+            worst = None
+        else:
+            worst = onnxruntime_check(np, ort, visual_path, textual_path, images, tokens, ref_image, ref_text, dynamic_length)
 
+        log("writing the reference embeddings (PyTorch)")
+        producer = f"PyTorch {torch.__version__}, open_clip {open_clip_version}"
+        write_reference(np, torch, Image, model, preprocess, tokenizer, tmp, producer)
         shutil.copyfile(open_clip.tokenizer.default_bpe(), tmp / VOCAB_FILE)
         manifest = {
             "name": args.model,
@@ -320,13 +423,20 @@ def main() -> None:
             "dynamicTextLength": dynamic_length,
             "files": FILES,
             "synthetic": False,
-            "openClipVersion": getattr(open_clip, "__version__", "unknown"),
-            "torchVersion": torch.__version__,
+            "exportedWith": {
+                "torch": torch.__version__,
+                "openClip": open_clip_version,
+                "onnx": onnx.__version__,
+                "python": platform.python_version(),
+            },
             "parityMinCosine": worst,
         }
+        if random_weights:
+            manifest["seed"] = args.seed
         # Move the files in, model.json last: a folder with a manifest is a complete folder.
         (out / MANIFEST).unlink(missing_ok=True)
-        for f in FILES.values():
+        shutil.rmtree(out / REFERENCE_DIR, ignore_errors=True)
+        for f in [*FILES.values(), REFERENCE_DIR]:
             os.replace(tmp / f, out / f)
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     log(f"wrote {out} ({args.model}/{args.pretrained}, D={embed_dim}, {size}px) in {time.time() - started:.0f}s")

@@ -174,6 +174,10 @@ export const metaSchema = z.object({
   cluster: z.string(),
   model_dir: z.string(),
   synthetic: z.boolean(),
+  exported_with: z
+    .object({ torch: z.string(), open_clip: z.string(), onnx: z.string() })
+    .nullable()
+    .describe('The versions that exported the model (null for a synthetic model or an older export).'),
   concrete_index: z.string().nullable(),
   provider: z.string(),
   cluster_status: z.string(),

@@ -6,7 +6,8 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadModel } from './encoders.ts';
 import { ModelDirError, readManifest } from './manifest.ts';
 import { ImageDecodeError, type PreprocessOptions, preprocessImage, preprocessOptionsFor } from './preprocess.ts';
-import { DeviceUnavailableError } from './session.ts';
+import { compareWithReference, REFERENCE_MIN_COSINE, readReference } from './reference.ts';
+import { type Device, DeviceUnavailableError } from './session.ts';
 import { makeSyntheticModel, SYNTHETIC_ARCHS, type SyntheticArch, vocabSource } from './synthetic/make.ts';
 import { CONTEXT_LENGTH, Tokenizer } from './tokenizer.ts';
 
@@ -16,6 +17,7 @@ const COMMANDS = {
   'embed-text': 'pnpm clip embed-text TEXT --model DIR',
   'embed-image': 'pnpm clip embed-image IMAGE --model DIR',
   synth: 'pnpm clip synth --arch tiny|rn50 --out DIR [--seed N]',
+  verify: 'pnpm clip verify --model DIR [--device auto|cpu|cuda]   (the export against its reference embeddings)',
 } as const;
 type Command = keyof typeof COMMANDS;
 
@@ -125,6 +127,50 @@ async function synth(argv: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify({ out, arch, seed: manifest.seed, embedDim: manifest.embedDim, seconds })}\n`);
 }
 
+async function verify(argv: string[]): Promise<number> {
+  const { values } = parse('verify', argv, { model: { type: 'string' }, device: { type: 'string' } });
+  const device = values.device ?? 'auto';
+  if (!['auto', 'cpu', 'cuda'].includes(device)) {
+    throw new UsageError(`unknown --device ${device}; use auto, cpu or cuda\nusage: ${COMMANDS.verify}`);
+  }
+  const model = await loadModel(need(values.model, 'verify', '--model DIR'), { device: device as Device });
+  try {
+    const reference = await readReference(model);
+    if (!reference) {
+      process.stderr.write(
+        `FAILED: ${model.dir} has no reference embeddings (model.json names no files.reference); export it again with scripts/export-model.py\n`,
+      );
+      return 1;
+    }
+    const report = await compareWithReference(model, reference);
+    for (const c of report.checks) {
+      const mark = c.cosine < REFERENCE_MIN_COSINE ? 'FAIL' : 'ok  ';
+      process.stderr.write(
+        `${mark} cosine ${c.cosine.toFixed(7)}  ${c.kind} ${JSON.stringify(c.input).slice(0, 70)}\n`,
+      );
+    }
+    const ok = report.worst.cosine >= REFERENCE_MIN_COSINE;
+    const { name, pretrained } = model.manifest;
+    const summary = {
+      model: `${name}/${pretrained}`,
+      dir: model.dir,
+      provider: model.provider,
+      producer: report.producer,
+    };
+    process.stdout.write(
+      `${JSON.stringify({ ...summary, checks: report.checks.length, minCosine: report.worst.cosine, ok })}\n`,
+    );
+    process.stderr.write(
+      ok
+        ? `verified: ${report.checks.length} reference inputs match ${report.producer} (lowest cosine ${report.worst.cosine.toFixed(7)})\n`
+        : `FAILED: ${model.dir} does not reproduce ${report.producer}: ${report.worst.kind} ${JSON.stringify(report.worst.input)} has cosine ${report.worst.cosine.toFixed(6)} < ${REFERENCE_MIN_COSINE}; do not search with this export\n`,
+    );
+    return ok ? 0 : 1;
+  } finally {
+    await model.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -142,6 +188,8 @@ async function main(argv: string[]): Promise<number> {
       case 'synth':
         await synth(rest);
         break;
+      case 'verify':
+        return await verify(rest);
       case undefined:
       case 'help':
       case '--help':

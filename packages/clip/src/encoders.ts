@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Logger } from '@image-search/log';
 import { ModelDirError, type ModelManifest, readManifest } from './manifest.ts';
+import { checkReference } from './reference.ts';
 import { type Device, ModelLoadError, openSessions, ort, type Provider } from './session.ts';
 import { Tokenizer } from './tokenizer.ts';
 
@@ -14,7 +15,10 @@ export interface ClipModel {
   image: { embed(batch: Float32Array[]): Promise<Float32Array[]> };
   /** Outputs are L2-normalised, length embedDim. */
   text: { embed(texts: string[]): Promise<Float32Array[]> };
-  /** One image and one text inference, so the first real request does not pay for lazy initialisation. */
+  /**
+   * Runs the folder's reference inputs (or one image and one text when it has none), so the first real request does
+   * not pay for lazy initialisation; throws ModelReferenceError when the outputs do not match the reference.
+   */
   warmUp(): Promise<void>;
   close(): Promise<void>;
 }
@@ -86,7 +90,11 @@ function embeddingRows(result: ort.InferenceSession.ReturnType, n: number, manif
 /** Opens a model folder (real export or synthetic) on the requested device. */
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<ClipModel> {
   const abs = path.resolve(dir);
-  const manifest = await readManifest(abs);
+  return openModel(abs, await readManifest(abs), opts);
+}
+
+/** Opens the model files of `abs` as `manifest` describes them (the synthetic maker uses it before model.json exists). */
+export async function openModel(abs: string, manifest: ModelManifest, opts: LoadModelOptions = {}): Promise<ClipModel> {
   const tokenizer = await Tokenizer.fromFile(path.join(abs, manifest.files.vocab)).catch((err: Error) => {
     throw new ModelDirError(abs, `cannot read the vocabulary ${manifest.files.vocab} (${err.message.split('\n')[0]})`);
   });
@@ -136,7 +144,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     return embeddingRows(await textual.run({ [TEXT_INPUT]: input }), texts.length, manifest);
   }
 
-  return {
+  const model: ClipModel = {
     dir: abs,
     manifest,
     provider,
@@ -145,13 +153,24 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     text: { embed: embedTexts },
     async warmUp() {
       const started = performance.now();
-      await embedImages([new Float32Array(pixels)]);
-      await embedTexts(['a photo of a cat']);
-      opts.logger?.info({ ms: Math.round(performance.now() - started) }, 'model warmed up');
+      const report = await checkReference(model);
+      if (!report) {
+        await embedImages([new Float32Array(pixels)]);
+        await embedTexts(['a photo of a cat']);
+        opts.logger?.warn({ dir: abs }, 'the model folder has no reference embeddings: its output cannot be checked');
+      }
+      const ms = Math.round(performance.now() - started);
+      if (report)
+        opts.logger?.info(
+          { ms, minCosine: report.worst.cosine, checks: report.checks.length },
+          'model warmed up and matches its reference',
+        );
+      else opts.logger?.info({ ms }, 'model warmed up');
     },
     async close() {
       await visual.release();
       await textual.release();
     },
   };
+  return model;
 }

@@ -1,7 +1,14 @@
 // @image-search/clip: OpenCLIP models in TypeScript — model folders, tokenizer, preprocessing, ONNX encoders.
 export { type ClipModel, type LoadModelOptions, loadModel } from './encoders.ts';
 export { exportHash } from './export-hash.ts';
-export { MANIFEST_FILE, ModelDirError, type ModelManifest, parseManifest, readManifest } from './manifest.ts';
+export {
+  type ExportVersions,
+  MANIFEST_FILE,
+  ModelDirError,
+  type ModelManifest,
+  parseManifest,
+  readManifest,
+} from './manifest.ts';
 export {
   DEFAULT_MAX_PIXELS,
   ImageDecodeError,
@@ -11,6 +18,12 @@ export {
   preprocessImage,
   preprocessOptionsFor,
 } from './preprocess.ts';
+export {
+  checkReference,
+  ModelReferenceError,
+  REFERENCE_MIN_COSINE,
+  type ReferenceReport,
+} from './reference.ts';
 export { type Device, DeviceUnavailableError, type Provider } from './session.ts';
 export {
   DEFAULT_SEED,

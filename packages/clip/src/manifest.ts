@@ -16,10 +16,20 @@ export interface ModelManifest {
   contextLength: number;
   /** textual.onnx accepts [N, L] with 1 <= L <= contextLength; false means it must be fed exactly contextLength. */
   dynamicTextLength: boolean;
-  files: { visual: string; textual: string; vocab: string };
+  /** `reference` names the reference embeddings (reference.ts) that `pnpm clip verify` and warm-up check. */
+  files: { visual: string; textual: string; vocab: string; reference?: string };
   synthetic: boolean;
   arch?: string;
   seed?: number;
+  /** The exact versions that made a real export (scripts/export-model.py), shown by the search API's /meta. */
+  exportedWith?: ExportVersions;
+}
+
+export interface ExportVersions {
+  torch: string;
+  openClip: string;
+  onnx: string;
+  python?: string;
 }
 
 export const MANIFEST_FILE = 'model.json';
@@ -71,7 +81,12 @@ export function parseManifest(raw: unknown): { manifest: ModelManifest } | { pro
     !['visual', 'textual', 'vocab'].every((k) => typeof files[k] === 'string' && files[k])
   )
     bad.push('files ({ visual, textual, vocab } file names)');
+  if (files && files.reference !== undefined && (typeof files.reference !== 'string' || !files.reference))
+    bad.push('files.reference (a file name)');
   if (m.synthetic !== undefined && typeof m.synthetic !== 'boolean') bad.push('synthetic (true or false)');
+  const versions = m.exportedWith as Record<string, unknown> | undefined;
+  if (versions !== undefined && !['torch', 'openClip', 'onnx'].every((k) => typeof versions?.[k] === 'string'))
+    bad.push('exportedWith ({ torch, openClip, onnx } version strings)');
   if (bad.length) return { problem: `model.json has missing or invalid fields: ${bad.join(', ')}` };
   const f = files as Record<string, string>;
   const manifest: ModelManifest = {
@@ -88,8 +103,13 @@ export function parseManifest(raw: unknown): { manifest: ModelManifest } | { pro
     files: { visual: f.visual, textual: f.textual, vocab: f.vocab },
     synthetic: (m.synthetic as boolean | undefined) ?? false,
   };
+  if (f.reference) manifest.files.reference = f.reference;
   if (typeof m.arch === 'string') manifest.arch = m.arch;
   if (typeof m.seed === 'number') manifest.seed = m.seed;
+  if (versions) {
+    const { torch, openClip, onnx, python } = versions as Record<string, string>;
+    manifest.exportedWith = { torch, openClip, onnx, ...(typeof python === 'string' ? { python } : {}) };
+  }
   return { manifest };
 }
 
@@ -125,7 +145,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   if ('problem' in parsed) throw new ModelDirError(abs, parsed.problem);
   const { manifest } = parsed;
   const missing: string[] = [];
-  for (const file of [manifest.files.visual, manifest.files.textual, manifest.files.vocab]) {
+  for (const file of Object.values(manifest.files)) {
     if (!(await isFile(path.join(abs, file)))) missing.push(file);
   }
   if (missing.length)

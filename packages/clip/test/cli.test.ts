@@ -1,6 +1,6 @@
 // `pnpm clip …` as a user runs it: a separate process, JSON on stdout, usage on stderr.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -122,5 +122,24 @@ describe('pnpm clip', () => {
     const unknown = await clip(['embed']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('pnpm clip embed-image IMAGE --model DIR');
+  }, 60_000);
+
+  it('verify passes a model that matches its reference, and fails loudly on one that does not', async () => {
+    const ok = await clip(['verify', '--model', model]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, checks: 7, minCosine: expect.any(Number) });
+    expect(ok.stderr).toMatch(/^verified: 7 reference inputs match/m);
+
+    // The same folder whose reference says the red picture looks like the blue one.
+    const damaged = path.join(tmp, 'damaged');
+    await cp(model, damaged, { recursive: true });
+    const reference = JSON.parse(await readFile(path.join(damaged, 'reference.json'), 'utf8'));
+    reference.images[0].embedding = reference.images[1].embedding;
+    await writeFile(path.join(damaged, 'reference.json'), JSON.stringify(reference));
+    const bad = await clip(['verify', '--model', damaged]);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false });
+    expect(bad.stderr).toMatch(/^FAIL +cosine .* image "reference\/red.png"$/m);
+    expect(bad.stderr).toMatch(/^FAILED: .* does not reproduce .* do not search with this export$/m);
   }, 60_000);
 });

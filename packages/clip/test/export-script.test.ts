@@ -1,5 +1,5 @@
-// scripts/export-model.py runs in the Docker build (torch and open_clip are not installable here); at least it must
-// compile, answer --help, and recognise a folder that already holds a complete export.
+// scripts/export-model.py's quick checks: it compiles, answers --help, and recognises a folder that already holds a
+// complete export. The real export runs in test/model-export.int.test.ts (CI, or EXPORT_TESTS=1).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -29,7 +29,7 @@ describe.skipIf(!python)(`export-model.py (${python ? 'python3' : 'python3 not i
     expect(r.stdout).toContain('default RN50');
   });
 
-  it('skips a folder that already holds a complete export of the same model', () => {
+  it('skips a folder that already holds a complete export of the same model (and seed), reference included', () => {
     const r = spawnSync(
       python!,
       [
@@ -38,16 +38,18 @@ describe.skipIf(!python)(`export-model.py (${python ? 'python3' : 'python3 not i
 spec = importlib.util.spec_from_file_location('export_model', ${JSON.stringify(script)})
 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
 d = pathlib.Path(tempfile.mkdtemp())
-files = {'visual': 'visual.onnx', 'textual': 'textual.onnx', 'vocab': 'v.gz'}
+files = {'visual': 'visual.onnx', 'textual': 'textual.onnx', 'vocab': 'v.gz', 'reference': 'reference.json'}
 for f in files.values(): (d / f).write_text('x')
 (d / 'model.json').write_text(json.dumps({'name': 'RN50', 'pretrained': 'openai', 'files': files}))
 print(m.complete_export(d, 'RN50', 'openai'), m.complete_export(d, 'ViT-B-32', 'openai'))
-(d / 'textual.onnx').unlink()
-print(m.complete_export(d, 'RN50', 'openai'))`,
+(d / 'model.json').write_text(json.dumps({'name': 'RN50', 'pretrained': 'none', 'seed': 3, 'files': files}))
+print(m.complete_export(d, 'RN50', 'none', 3), m.complete_export(d, 'RN50', 'none', 4))
+(d / 'reference.json').unlink()
+print(m.complete_export(d, 'RN50', 'none', 3))`,
       ],
       { encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: cache } },
     );
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim().split('\n')).toEqual(['True False', 'False']);
+    expect(r.stdout.trim().split('\n')).toEqual(['True False', 'True False', 'False']);
   });
 });

@@ -38,6 +38,7 @@ export {
   type Facets,
   facetCounts,
   facetsRequest,
+  getDocs,
   getVector,
   KEYWORD_FIELDS,
   type KeywordQuery,

@@ -30,6 +30,11 @@ export interface PageQuery {
   window?: number;
   /** Leave these documents out (e.g. the picture a "more like this" search started from). */
   excludeIds?: string[];
+  /**
+   * Hits carry only their date and path, not the stored document: for a ranking window of which only a page is shown
+   * (its documents then read with getDocs). Reading a stored document means parsing its vector too.
+   */
+  idsOnly?: boolean;
 }
 
 export interface KnnQuery extends PageQuery {
@@ -79,7 +84,7 @@ function pageJson(q: PageQuery): string {
   return (
     `"from":${Math.max(0, Math.floor(q.from ?? 0))},"size":${Math.max(1, Math.floor(q.k))},` +
     (sort ? `"sort":${JSON.stringify(sort)},"track_scores":true,` : '') +
-    `"_source":{"excludes":["vector"]}`
+    (q.idsOnly ? '"_source":false,"docvalue_fields":["dated_at","path"]' : '"_source":{"excludes":["vector"]}')
   );
 }
 
@@ -126,16 +131,17 @@ export function unitVectorJson(v: ArrayLike<number>): string {
   return `${json}]`;
 }
 
-const searchPath = (alias: string) => `/${encodeURIComponent(alias)}/_search?filter_path=${KNN_FILTER_PATH}`;
+const searchPath = (alias: string, q: PageQuery) =>
+  `/${encodeURIComponent(alias)}/_search?filter_path=${KNN_FILTER_PATH}${q.idsOnly ? ',hits.hits.fields' : ''}`;
 
 /** The kNN search of `alias` as one HTTP request: path (with the response filter) and JSON body. */
 export function knnRequest(alias: string, q: KnnQuery): JsonRequest & { body: string } {
-  return { method: 'POST', path: searchPath(alias), body: `{"knn":${knnJson(q, topN(q))},${pageJson(q)}}` };
+  return { method: 'POST', path: searchPath(alias, q), body: `{"knn":${knnJson(q, topN(q))},${pageJson(q)}}` };
 }
 
 /** The keyword (BM25) search of `alias` over KEYWORD_FIELDS, with the same filters, page and order. */
 export function keywordRequest(alias: string, q: KeywordQuery): JsonRequest & { body: string } {
-  return { method: 'POST', path: searchPath(alias), body: `{"query":${keywordQueryJson(q)},${pageJson(q)}}` };
+  return { method: 'POST', path: searchPath(alias, q), body: `{"query":${keywordQueryJson(q)},${pageJson(q)}}` };
 }
 
 /** Facet counts: the buckets asked for per field (the most frequent first). */
@@ -170,7 +176,14 @@ export function facetsRequest(alias: string, q: FacetQuery): JsonRequest & { bod
 
 interface KnnResponse {
   /** Absent when nothing matched: the response filter leaves out an empty hit list. */
-  hits?: { hits?: Array<{ _id: string; _score: number | null; _source: Omit<ImageDoc, 'vector'> }> };
+  hits?: {
+    hits?: Array<{
+      _id: string;
+      _score: number | null;
+      _source?: Omit<ImageDoc, 'vector'>;
+      fields?: { dated_at?: string[]; path?: string[] };
+    }>;
+  };
 }
 
 /** One request through a SearchConnection (the API's hot path) or the client, with the same errors; null when the
@@ -189,7 +202,29 @@ async function send<T>(es: Client | SearchConnection, what: string, req: JsonReq
 }
 
 const hitsOf = (res: KnnResponse | null): SearchHit[] =>
-  (res?.hits?.hits ?? []).map((h) => ({ id: h._id, score: h._score ?? 0, doc: h._source }));
+  (res?.hits?.hits ?? []).map((h) => ({
+    id: h._id,
+    score: h._score ?? 0,
+    doc: h._source ?? ({ dated_at: h.fields?.dated_at?.[0], path: h.fields?.path?.[0] ?? '' } as SearchHit['doc']),
+  }));
+
+/** The stored documents (without vectors) of `ids`, by id; ids not found are left out. */
+export async function getDocs(
+  es: Client | SearchConnection,
+  alias: string,
+  ids: string[],
+): Promise<Map<string, SearchHit['doc']>> {
+  const res = await send<{ docs?: Array<{ _id: string; found?: boolean; _source?: SearchHit['doc'] }> }>(
+    es,
+    'get docs',
+    {
+      method: 'POST',
+      path: `/${encodeURIComponent(alias)}/_mget?_source_excludes=vector&filter_path=docs._id,docs.found,docs._source`,
+      body: JSON.stringify({ ids }),
+    },
+  );
+  return new Map((res?.docs ?? []).filter((d) => d.found && d._source).map((d) => [d._id, d._source!]));
+}
 
 /** Nearest pictures first (or in date order); [] when nothing is indexed yet. */
 export async function knnSearch(es: Client | SearchConnection, alias: string, q: KnnQuery): Promise<SearchHit[]> {

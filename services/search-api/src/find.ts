@@ -1,6 +1,7 @@
 // Finding pictures for a search: by vector (kNN), by keyword (BM25) or both fused by reciprocal rank, filtered, cut off,
 // ordered and paged alike.
 import {
+  getDocs,
   type KnnQuery,
   keywordSearch,
   knnSearch,
@@ -42,12 +43,23 @@ export async function findPictures(t: FindTarget, q: FindQuery): Promise<SearchH
   if (q.mode === 'vector') return knnSearch(t.search, t.alias, knn(q.page));
   const keyword = (page: PageQuery) => keywordSearch(t.search, t.alias, { ...page, text: q.text ?? '' });
   if (q.mode === 'keyword') return keyword(q.page);
-  // Hybrid: both rankings of the best maxK, fused here; every page is cut from that one fused list.
-  const whole: PageQuery = { ...q.page, from: 0, k: t.maxK, sort: 'relevance' };
+  // Hybrid: both rankings of the best maxK (ids, dates and paths only), fused here; every page is cut from that one
+  // fused list, and only the page's documents are read.
+  const whole: PageQuery = { ...q.page, from: 0, k: t.maxK, sort: 'relevance', idsOnly: true };
   const [byVector, byWords] = await Promise.all([knnSearch(t.search, t.alias, knn(whole)), keyword(whole)]);
   const fused = inDateOrder(reciprocalRankFusion([byVector, byWords]), q.page.sort);
   const from = q.page.from ?? 0;
-  return fused.slice(from, from + q.page.k);
+  const page = fused.slice(from, from + q.page.k);
+  if (page.length === 0) return [];
+  const docs = await getDocs(
+    t.search,
+    t.alias,
+    page.map((h) => h.id),
+  );
+  return page.flatMap((h) => {
+    const doc = docs.get(h.id);
+    return doc ? [{ ...h, doc }] : [];
+  });
 }
 
 /** Newest or oldest first by date taken (else added), undated last, the path breaking ties (as the index sorts). */

@@ -19,7 +19,8 @@ beforeAll(async () => {
     startQueryModel(dir, { device: 'cpu', threads: 1, logLevel: 'silent' }),
     loadModel(dir, { device: 'cpu', threads: 1 }),
   ]);
-});
+  // Making the tiny model (first run) and the worker's warm-up both embed its reference inputs now.
+}, 60_000);
 afterAll(async () => {
   await worker?.close();
   await here?.close();

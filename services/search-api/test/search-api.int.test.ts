@@ -160,6 +160,7 @@ describe('meta and health', () => {
       hnsw_ef: 64,
       model_dir: f.model.dir,
       synthetic: true,
+      exported_with: null,
       provider: 'cpu',
       device: 'auto',
     });

@@ -13,10 +13,10 @@ import {
   type ApiEnv,
   type Child,
   deleteIndices,
+  indexOnce,
   launchChromium,
   repoRoot,
   resultsLoaded,
-  runTsx,
   SEARCHES_STARTED,
   startSearchApi,
   startUi,
@@ -88,12 +88,7 @@ beforeAll(async () => {
       await writeFile(path.join(env.IMAGES_DIR, `${colour}-${v}.png`), await colourPicture(colour, v));
     }
   }
-  await runTsx('embedder', 'services/embedder/src/main.ts', ['--once'], {
-    ...env,
-    STATE_DIR: path.join(work, 'state'),
-    DEVICE: 'cpu',
-    LOG_LEVEL: 'WARN',
-  });
+  await indexOnce(env, path.join(work, 'state'));
   api = await startSearchApi(env);
   ui = await startUi(api.url, TOP_K);
   browser = await launchChromium();

@@ -46,6 +46,7 @@ export const META: Meta = {
   cluster: 'image-search',
   model_dir: '/models/tiny',
   synthetic: false,
+  exported_with: { torch: '2.5.1', open_clip: '2.29.0', onnx: '1.17.0' },
   concrete_index: 'images-tiny-v1',
   provider: 'cpu',
   strong_match_score: 0.62,

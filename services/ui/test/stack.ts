@@ -90,6 +90,16 @@ export interface ApiEnv {
   THUMBNAILS_DIR: string;
 }
 
+/** Indexes IMAGES_DIR once with the real embedder, as `pnpm embedder --once` does, keeping its state in stateDir. */
+export async function indexOnce(env: ApiEnv, stateDir: string): Promise<void> {
+  await runTsx('embedder', 'services/embedder/src/main.ts', ['--once'], {
+    ...env,
+    STATE_DIR: stateDir,
+    DEVICE: 'cpu',
+    LOG_LEVEL: 'WARN',
+  });
+}
+
 export async function startSearchApi(env: ApiEnv, extra: Record<string, string> = {}) {
   const port = await freePort();
   const child = startTsx('search-api', 'services/search-api/src/main.ts', [], {

@@ -5,7 +5,9 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_FILE, type ModelManifest, readManifest } from '../manifest.ts';
 import { writeModel } from '../onnx/graph.ts';
+import { REFERENCE_FILE } from '../reference.ts';
 import { Tokenizer } from '../tokenizer.ts';
+import { writeSyntheticReference } from './reference.ts';
 import { RN50_EMBED_DIM, RN50_IMAGE_SIZE, rn50Textual, rn50Visual } from './rn50.ts';
 import { TINY_EMBED_DIM, TINY_IMAGE_SIZE, tinyTextual, tinyVisual } from './tiny.ts';
 
@@ -13,7 +15,7 @@ export type SyntheticArch = 'tiny' | 'rn50';
 export const SYNTHETIC_ARCHS: readonly SyntheticArch[] = ['tiny', 'rn50'];
 export const DEFAULT_SEED = 1234;
 /** Bumped whenever a maker's output changes, so caches made by an older version are rebuilt. */
-const GENERATOR = 'image-search-synthetic/2';
+const GENERATOR = 'image-search-synthetic/3';
 
 export const VOCAB_FILE = 'bpe_simple_vocab_16e6.txt.gz';
 const OPENAI_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
@@ -39,7 +41,7 @@ function manifestFor(arch: SyntheticArch, seed: number): ModelManifest {
     resizeMode: 'shortest',
     contextLength: 77,
     dynamicTextLength: true,
-    files: { visual: 'visual.onnx', textual: 'textual.onnx', vocab: VOCAB_FILE },
+    files: { visual: 'visual.onnx', textual: 'textual.onnx', vocab: VOCAB_FILE, reference: REFERENCE_FILE },
     synthetic: true,
     arch,
     seed,
@@ -61,6 +63,7 @@ async function writeInto(dir: string, arch: SyntheticArch, seed: number): Promis
     await writeModel(rn50Visual(seed), path.join(dir, manifest.files.visual));
     await writeModel(rn50Textual(seed), path.join(dir, manifest.files.textual));
   }
+  await writeSyntheticReference(dir, manifest);
   // model.json last: a folder with a manifest is a complete folder.
   await writeFile(path.join(dir, MANIFEST_FILE), `${JSON.stringify({ ...manifest, generator: GENERATOR }, null, 2)}\n`);
   return manifest;

@@ -1,6 +1,7 @@
 // GET /meta (what is serving: model, index, cluster, a re-indexing under way), /healthz (the process is alive) and
 // /readyz (it can answer searches: Elasticsearch reachable, index present and matching the model, model loaded).
 import { errorSchema, healthSchema, type Meta, metaSchema, type Ready, readySchema } from '@image-search/api-contract';
+import type { ExportVersions } from '@image-search/clip';
 import { EsUnavailableError, indexInfo } from '@image-search/search-index';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -9,6 +10,10 @@ import { strongMatchScore } from '../strong-match.ts';
 
 export function modelName(m: { name: string; pretrained: string }): string {
   return m.pretrained ? `${m.name}/${m.pretrained}` : m.name;
+}
+
+function exportedWith(v: ExportVersions | undefined): Meta['exported_with'] {
+  return v ? { torch: v.torch, open_clip: v.openClip, onnx: v.onnx } : null;
 }
 
 export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { isModelReady(): boolean }) {
@@ -39,6 +44,7 @@ export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { i
         cluster: info.clusterName,
         model_dir: model.dir,
         synthetic: model.manifest.synthetic,
+        exported_with: exportedWith(model.manifest.exportedWith),
         concrete_index: info.concreteIndex,
         provider: model.provider,
         cluster_status: info.clusterStatus,
