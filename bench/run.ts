@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { isElasticsearchUp, startLocalElasticsearch } from '@image-search/local-elasticsearch';
 import { renderChartPng } from './chart.ts';
 import { compareResults, renderMarkdown } from './report.ts';
@@ -61,16 +62,20 @@ async function esVersion(host: string): Promise<string> {
   }
 }
 
-function parseArgs(argv: string[]): { quick: boolean; only?: string[]; compare?: [string, string] } {
-  const quick = argv.includes('--quick');
-  const onlyAt = argv.indexOf('--only');
-  const only = onlyAt >= 0 ? argv[onlyAt + 1]?.split(',').filter(Boolean) : undefined;
-  const cmpAt = argv.indexOf('--compare');
-  if (cmpAt >= 0) {
-    const [a, b] = argv.slice(cmpAt + 1, cmpAt + 3);
-    if (!a || !b) throw new Error('usage: pnpm bench --compare OLD.json NEW.json');
+function readArgs(argv: string[]): { quick: boolean; only?: string[]; compare?: [string, string] } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, compare: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  const { quick } = values;
+  if (values.compare) {
+    const [a, b] = positionals;
+    if (!a || !b || positionals.length > 2) throw new Error('usage: pnpm bench --compare OLD.json NEW.json');
     return { quick, compare: [a, b] };
   }
+  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
+  const only = values.only?.split(',').filter(Boolean);
   for (const area of only ?? []) {
     if (!(AREAS as readonly string[]).includes(area)) {
       throw new Error(`unknown benchmark area "${area}": choose from ${AREAS.join(', ')}`);
@@ -80,7 +85,7 @@ function parseArgs(argv: string[]): { quick: boolean; only?: string[]; compare?:
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs(process.argv.slice(2));
   if (args.compare) {
     const [a, b] = await Promise.all(args.compare.map(async (f) => JSON.parse(await readFile(f, 'utf8'))));
     process.stdout.write(compareResults(a as BenchResults, b as BenchResults));

@@ -1,5 +1,6 @@
 // Lets each benchmark program run alone (`pnpm exec tsx bench/<area>.ts [--quick]`) and print its figures.
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { BenchFigure, BenchProgram } from './types.ts';
 
 export function figuresTable(figures: BenchFigure[]): string {
@@ -27,6 +28,7 @@ export function figuresTable(figures: BenchFigure[]): string {
 /** Runs `run` and prints its table when `moduleUrl` is the program node was started with. */
 export async function runIfMain(moduleUrl: string, run: BenchProgram): Promise<void> {
   if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
-  const figures = await run({ quick: process.argv.includes('--quick') });
+  const { quick } = parseArgs({ options: { quick: { type: 'boolean', default: false } } }).values;
+  const figures = await run({ quick });
   process.stdout.write(figuresTable(figures));
 }

@@ -1,5 +1,6 @@
 // pnpm es:start | es:stop | es:status [--port N] [--nodes N] [--heap 1g] [--data-dir DIR]
 // Port and heap default to ES_PORT / ES_HEAP; flags win (tests use them to run a second instance).
+import { parseArgs } from 'node:util';
 import { parseEnv } from '@image-search/config';
 import {
   describeElasticsearch,
@@ -23,30 +24,42 @@ interface Options {
   dataDir?: string;
 }
 
-function parseArgs(argv: string[]): Options {
+function readArgs(argv: string[]): Options {
   const env = parseEnv(localEsSpec);
-  const opts: Options = { command: '', port: env.ES_PORT, nodes: 1, heap: env.ES_HEAP };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new LocalEsError(`${arg} needs a value`);
-      return v;
-    };
-    const count = (name: string, v: string, max: number) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > max) throw new LocalEsError(`${name} ${v}: expected 1..${max}`);
-      return n;
-    };
-    if (arg === '--port') opts.port = count('--port', value(), 65_000);
-    else if (arg === '--nodes') opts.nodes = count('--nodes', value(), 9);
-    else if (arg === '--heap') opts.heap = value();
-    else if (arg === '--data-dir') opts.dataDir = value();
-    else if (!opts.command && !arg.startsWith('-')) opts.command = arg;
-    else throw new LocalEsError(`unknown argument ${arg}`);
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    throw new LocalEsError((err as Error).message);
   }
-  return opts;
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new LocalEsError(`unknown argument ${positionals[1]}`);
+  const count = (name: string, v: string | undefined, fallback: number, max: number) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new LocalEsError(`${name} ${v}: expected 1..${max}`);
+    return n;
+  };
+  return {
+    command: positionals[0] ?? '',
+    port: count('--port', values.port, env.ES_PORT, 65_000),
+    nodes: count('--nodes', values.nodes, 1, 9),
+    heap: values.heap ?? env.ES_HEAP,
+    dataDir: values['data-dir'],
+  };
 }
+
+const parse = (args: string[]) =>
+  parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      nodes: { type: 'string' },
+      heap: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    allowPositionals: true,
+  });
 
 async function start(o: Options): Promise<number> {
   const t0 = performance.now();
@@ -108,7 +121,7 @@ async function status(o: Options): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const o = parseArgs(process.argv.slice(2));
+  const o = readArgs(process.argv.slice(2));
   switch (o.command) {
     case 'start':
       return start(o);

@@ -1,5 +1,13 @@
 // What a service process needs besides its configuration and logs: a lock on the folder it owns, a heartbeat for its
-// health check, and worker threads that run TypeScript modules.
+// health check, and worker threads that run TypeScript modules and answer calls.
 export { acquireFolderLock, FolderLockHeldError, type FolderLockOptions } from './folder-lock.ts';
 export { Heartbeat, type HeartbeatOptions, type HeartbeatRecord } from './heartbeat.ts';
-export { startTsWorker } from './ts-worker.ts';
+export { onShutdown, type ShutdownOptions } from './shutdown.ts';
+export {
+  serveThread,
+  startThreadWorker,
+  type ThreadService,
+  type ThreadWorker,
+  type ThreadWorkerOptions,
+  WorkerDiedError,
+} from './thread-worker.ts';

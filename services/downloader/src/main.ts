@@ -3,10 +3,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
-import { createLogger, type Logger } from '@image-search/log';
+import { createLogger } from '@image-search/log';
 import { stateDir } from '@image-search/picture-store';
-import { acquireFolderLock, FolderLockHeldError, Heartbeat } from '@image-search/process';
+import { acquireFolderLock, FolderLockHeldError, Heartbeat, onShutdown } from '@image-search/process';
 import { createDispatcher } from './dispatcher.ts';
 import { KeyTable } from './key-table.ts';
 import { RecordJournal } from './records.ts';
@@ -15,21 +16,6 @@ import { removeStaleTemps } from './store.ts';
 
 /** How long in-flight downloads may go on after SIGTERM (Docker waits 10 s before SIGKILL). */
 const SHUTDOWN_GRACE_MS = 3000;
-
-function onShutdown(log: Logger, stop: AbortController, abort: AbortController): void {
-  const handle = (signal: NodeJS.Signals) => {
-    if (stop.signal.aborted) {
-      log.warn({ signal }, 'second signal: cutting in-flight downloads now');
-      abort.abort();
-      return;
-    }
-    log.info({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'stopping: no new downloads, letting in-flight ones finish');
-    stop.abort();
-    setTimeout(() => abort.abort(), SHUTDOWN_GRACE_MS).unref();
-  };
-  process.on('SIGTERM', handle);
-  process.on('SIGINT', handle);
-}
 
 /** The proxies in use, for the log: credentials hidden. */
 function describeProxies(config: { HTTP_PROXY?: string; HTTPS_PROXY?: string; NO_PROXY?: string }): string {
@@ -44,12 +30,21 @@ function describeProxies(config: { HTTP_PROXY?: string; HTTPS_PROXY?: string; NO
 }
 
 async function main(): Promise<void> {
-  const once = process.argv.includes('--once');
+  const { once } = parseArgs({ options: { once: { type: 'boolean', default: false } } }).values;
   const config = exitOnConfigError('downloader', () => loadDownloaderConfig());
   const log = createLogger('downloader', { level: config.LOG_LEVEL });
   const stop = new AbortController();
   const abort = new AbortController();
-  onShutdown(log, stop, abort);
+  // No new downloads at the first signal; in-flight ones are cut after the grace period or at a second signal.
+  onShutdown({
+    log,
+    graceMs: SHUTDOWN_GRACE_MS,
+    stop() {
+      log.info('stopping: no new downloads, letting in-flight ones finish');
+      stop.abort();
+    },
+    cut: () => abort.abort(),
+  });
 
   await mkdir(stateDir(config.OUTPUT_DIR), { recursive: true });
   let release: () => Promise<void>;

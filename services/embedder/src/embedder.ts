@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type ClipModel, exportHash, preprocessOptionsFor } from '@image-search/clip';
 import type { EmbedderConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
-import { acquireFolderLock, type Heartbeat } from '@image-search/process';
+import { acquireFolderLock, type Heartbeat, WorkerDiedError } from '@image-search/process';
 import {
   type Client,
   createClient,
@@ -20,7 +20,6 @@ import { untilAvailable } from './es-retry.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
 import { type RoundSummary, runRound } from './round.ts';
 import { StateStore } from './state.ts';
-import { WorkerDiedError } from './worker-died.ts';
 
 export const THUMBNAIL_MAX_SIZE = 256;
 

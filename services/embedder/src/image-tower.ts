@@ -4,8 +4,7 @@
 // the next batch ready while this one is being embedded.
 import path from 'node:path';
 import type { Device, ModelManifest, Provider } from '@image-search/clip';
-import { startTsWorker } from '@image-search/process';
-import { WorkerDiedError } from './worker-died.ts';
+import { startThreadWorker, WorkerDiedError } from '@image-search/process';
 
 export interface ImageTower {
   /** The model folder, absolute. */
@@ -16,60 +15,29 @@ export interface ImageTower {
   close(): Promise<void>;
 }
 
-type Reply =
-  | { type: 'ready'; manifest: ModelManifest; provider: Provider }
-  | { type: 'failed'; message: string }
-  | { type: 'result'; id: number; vectors: Float32Array[] }
-  | { type: 'error'; id: number; message: string };
+export interface TowerReady {
+  manifest: ModelManifest;
+  provider: Provider;
+}
 
-export function startImageTower(dir: string, opts: { device?: Device; threads?: number } = {}): Promise<ImageTower> {
-  const worker = startTsWorker(new URL('./image-tower-worker.ts', import.meta.url), {
-    dir,
-    device: opts.device,
-    threads: opts.threads,
-  });
-  const pending = new Map<number, { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
-  let dead: Error | undefined;
-
-  return new Promise((resolveStart, rejectStart) => {
-    const failAll = (err: Error) => {
-      dead ??= err;
-      for (const p of pending.values()) p.reject(err);
-      pending.clear();
-      rejectStart(err);
-    };
-    worker.on('error', (err) => failAll(new WorkerDiedError(`the image tower worker failed: ${err.message}`)));
-    worker.on('exit', (code) => failAll(new WorkerDiedError(`the image tower worker exited (code ${code})`)));
-    worker.on('message', (msg: Reply) => {
-      if (msg.type === 'ready') {
-        resolveStart({
-          dir: path.resolve(dir),
-          manifest: msg.manifest,
-          provider: msg.provider,
-          embed(batch) {
-            if (dead) return Promise.reject(dead);
-            const id = nextId++;
-            return new Promise((resolve, reject) => {
-              pending.set(id, { resolve, reject });
-              // Copies, not transfers: callers may still hold the tensors (and some are views on shared buffers).
-              worker.postMessage({ type: 'embed', id, batch });
-            });
-          },
-          async close() {
-            dead ??= new WorkerDiedError('the image tower is closed');
-            await worker.terminate();
-          },
-        });
-      } else if (msg.type === 'failed') {
-        failAll(new WorkerDiedError(msg.message));
-        void worker.terminate();
-      } else {
-        const p = pending.get(msg.id);
-        pending.delete(msg.id);
-        if (msg.type === 'result') p?.resolve(msg.vectors);
-        else p?.reject(new WorkerDiedError(msg.message));
-      }
-    });
-  });
+export async function startImageTower(
+  dir: string,
+  opts: { device?: Device; threads?: number } = {},
+): Promise<ImageTower> {
+  const worker = await startThreadWorker<Float32Array[], Float32Array[], TowerReady>(
+    new URL('./image-tower-worker.ts', import.meta.url),
+    { dir, device: opts.device, threads: opts.threads },
+    { name: 'image tower' },
+  );
+  return {
+    dir: path.resolve(dir),
+    ...worker.ready,
+    // Copies, not transfers: callers may still hold the tensors (and some are views on shared buffers). A batch the
+    // model refuses is not something the next round would fix either, so it ends the service like a dead worker.
+    embed: (batch) =>
+      worker.call(batch).catch((err: Error) => {
+        throw err instanceof WorkerDiedError ? err : new WorkerDiedError(err.message);
+      }),
+    close: () => worker.close(),
+  };
 }

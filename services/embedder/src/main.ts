@@ -1,24 +1,26 @@
 // `pnpm embedder [--once]`: every picture under IMAGES_DIR searchable in Elasticsearch, re-scanned every POLL_SECONDS.
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { exitOnConfigError, loadEmbedderConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
-import { Heartbeat } from '@image-search/process';
+import { Heartbeat, onShutdown } from '@image-search/process';
 import { runEmbedder } from './embedder.ts';
 
 const cfg = exitOnConfigError('embedder', () => loadEmbedderConfig());
 const logger = createLogger('embedder', { level: cfg.LOG_LEVEL });
-const once = process.argv.includes('--once');
+const { once } = parseArgs({ options: { once: { type: 'boolean', default: false } } }).values;
 const stop = new AbortController();
 
 // Every step is safe to cut short (state is journalled only after Elasticsearch acknowledged), so a signal stops at
 // once rather than finishing a long round.
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    logger.info({ signal: sig }, 'stopping');
+onShutdown({
+  log: logger,
+  graceMs: 0,
+  stop() {
     stop.abort();
     process.exit(0);
-  });
-}
+  },
+});
 
 try {
   const heartbeat = new Heartbeat(path.join(cfg.stateDir, 'heartbeat.json'), {

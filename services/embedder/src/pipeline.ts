@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Preprocessed } from '@image-search/clip';
 import type { Logger, Progress } from '@image-search/log';
 import { mimeOf, readSourceUrl } from '@image-search/picture-store';
+import { WorkerDiedError } from '@image-search/process';
 import type { BulkOp, BulkResult } from '@image-search/search-index';
 import pLimit from 'p-limit';
 import { IdChecker } from './id-check.ts';
@@ -17,7 +18,6 @@ import type { Candidate } from './plan.ts';
 import { AsyncQueue, Semaphore } from './queue.ts';
 import { failedRecord, indexedRecord, type StateRecord, type StateStore } from './state.ts';
 import { thumbnailName, writeThumbnail } from './thumbnails.ts';
-import { WorkerDiedError } from './worker-died.ts';
 
 export interface PipelineDeps {
   imagesDir: string;

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { exitOnConfigError, loadSearchApiConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
+import { onShutdown } from '@image-search/process';
 import { createClient } from '@image-search/search-index';
 import { startQueryModel } from './query-model.ts';
 import { buildServer } from './server.ts';
@@ -42,28 +43,17 @@ async function main(): Promise<void> {
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
   models.start(ALIAS_CHECK_MS);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const force = setTimeout(() => {
-      log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    try {
+  // Fastify's close stops accepting and waits for the requests in flight; their model runs drain before the model.
+  onShutdown({
+    log,
+    graceMs: SHUTDOWN_GRACE_MS,
+    async stop() {
       await app.close();
       await models.close();
       await es.close();
       log.info('stopped');
-    } catch (err) {
-      log.error({ err }, 'error while shutting down');
-      process.exitCode = 1;
-    }
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+    },
+  });
 }
 
 main().catch((err) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exitOnConfigError, loadUiConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
+import { onShutdown } from '@image-search/process';
 import { ensureBuilt } from './build-site.ts';
 import { createUiServer } from './ui-server.ts';
 
@@ -25,14 +26,17 @@ server.listen(config.UI_PORT, config.UI_HOST, () => {
   );
 });
 
-function shutdown(signal: string) {
-  log.info({ signal }, 'shutting down');
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-  setTimeout(() => {
+// Open keep-alive connections would hold the server open: idle ones are closed at once, busy ones when cut short.
+onShutdown({
+  log,
+  graceMs: 5000,
+  stop: () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }).then(() => process.exit(0)),
+  cut() {
     server.closeAllConnections();
     process.exit(0);
-  }, 5000).unref();
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+  },
+});
