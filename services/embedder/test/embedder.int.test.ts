@@ -1,31 +1,26 @@
 // The embedder against the shared Elasticsearch with the tiny synthetic model: what a user notices across rounds.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '@image-search/log';
-import { formatRecord } from '@image-search/picture-store';
-import { aliasTargets, createClient, knnSearch } from '@image-search/search-index';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aliasTargets, knnSearch } from '@image-search/search-index';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runEmbedder } from '../src/embedder.ts';
-import { colourPicture, counting, realPhotos, settingsFor, tinyModel, uniqueAlias, workDirs } from './fixtures.ts';
+import {
+  colourPicture,
+  counting,
+  doneRecordLine,
+  realPhotos,
+  settingsFor,
+  sha,
+  sharedCluster,
+  tinyModel,
+  uniqueAlias,
+  workDirs,
+} from './fixtures.ts';
 
 const logger = createLogger('embedder-test', { level: 'error' });
-const client = createClient({ ES_HOST: process.env.ES_HOST ?? 'http://127.0.0.1:9200' });
-const aliases: string[] = [];
-const roots: string[] = [];
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-afterAll(async () => {
-  // The cluster refuses wildcard deletes, so resolve our patterns to names first.
-  for (const a of aliases) {
-    const names = Object.keys(await client.indices.get({ index: `${a}*`, ignore_unavailable: true }));
-    if (names.length > 0) await client.indices.delete({ index: names });
-  }
-  for (const r of roots) await rm(r, { recursive: true, force: true });
-  await client.close();
-});
+const { client, aliases, roots } = sharedCluster();
 
 async function docCount(alias: string): Promise<number> {
   await client.indices.refresh({ index: alias });
@@ -64,21 +59,14 @@ describe('embedder', () => {
     await write('notes.txt', Buffer.from('not a picture'));
     await write('.hidden.png', await colourPicture('blue', 9));
     // the downloader gives the source URL of what it stores in its record journal
-    const yellowRecord = formatRecord({
+    const yellowRecord = doneRecordLine({
       key: '0123456789abcdef',
-      status: 'done',
       url: 'https://example.com/yellow.png',
       file: yellowName,
       bytes: yellow.length,
-      content_type: 'image/png',
-      final_url: null,
-      attempts: 1,
-      error: null,
-      detail: null,
-      permanent: false,
-      at: new Date().toISOString(),
+      at: new Date(),
     });
-    await write('.downloader/records.jsonl', Buffer.from(yellowRecord));
+    await write('.downloader/records.jsonl', yellowRecord);
     const photos = await realPhotos(2);
     for (const p of photos) await copyFile(p, path.join(images, path.basename(p)));
     const distinct = 6 + photos.length;

@@ -1,31 +1,25 @@
 // What each picture carries besides its vector, against the shared Elasticsearch with the tiny synthetic model: facts
 // read from the bytes, the path and the journal; and the back-fill that gives them to documents indexed before.
-import { createHash } from 'node:crypto';
-import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '@image-search/log';
-import { formatRecord } from '@image-search/picture-store';
-import { bulkWrite, concreteIndexName, createClient, FACT_FIELDS, indexBody } from '@image-search/search-index';
+import { bulkWrite, concreteIndexName, FACT_FIELDS, indexBody } from '@image-search/search-index';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { indexSpecFor, runEmbedder } from '../src/embedder.ts';
-import { colourPicture, settingsFor, tinyModel, uniqueAlias, workDirs } from './fixtures.ts';
+import {
+  colourPicture,
+  doneRecordLine,
+  settingsFor,
+  sha,
+  sharedCluster,
+  tinyModel,
+  uniqueAlias,
+  workDirs,
+} from './fixtures.ts';
 
 const logger = createLogger('embedder-test', { level: 'error' });
-const client = createClient({ ES_HOST: process.env.ES_HOST ?? 'http://127.0.0.1:9200' });
-const aliases: string[] = [];
-const roots: string[] = [];
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-afterAll(async () => {
-  for (const a of aliases) {
-    const names = Object.keys(await client.indices.get({ index: `${a}*`, ignore_unavailable: true }));
-    if (names.length > 0) await client.indices.delete({ index: names });
-  }
-  for (const r of roots) await rm(r, { recursive: true, force: true });
-  await client.close();
-});
+const { client, aliases, roots } = sharedCluster();
 
 const XMP =
   '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
@@ -62,21 +56,14 @@ describe('picture facts', () => {
     await put(dirs.images, 'trips/2021/IMG_2041.jpg', camera, added);
     const fromWeb = await colourPicture('blue', 11, 'png');
     await put(dirs.images, '0123456789abcdef.png', fromWeb, added);
-    const record = formatRecord({
+    const record = doneRecordLine({
       key: '0123456789abcdef',
-      status: 'done',
       url: 'https://pics.example.org/a/b.png',
       file: '0123456789abcdef.png',
       bytes: fromWeb.length,
-      content_type: 'image/png',
-      final_url: null,
-      attempts: 1,
-      error: null,
-      detail: null,
-      permanent: false,
-      at: added.toISOString(),
+      at: added,
     });
-    await put(dirs.images, '.downloader/records.jsonl', Buffer.from(record));
+    await put(dirs.images, '.downloader/records.jsonl', record);
 
     const [summary] = await runEmbedder(settingsFor(dirs, alias), { logger, model: await tinyModel(), once: true });
     expect(summary).toMatchObject({ embedded: 2, backfilled: 0 });

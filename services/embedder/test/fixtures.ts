@@ -1,11 +1,14 @@
 // Pictures and settings for the embedder's integration tests: generated colour pictures, a few real photos, a tiny model.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type ClipModel, ensureSyntheticModel, loadModel } from '@image-search/clip';
+import { formatRecord } from '@image-search/picture-store';
+import { createClient } from '@image-search/search-index';
 import sharp from 'sharp';
+import { afterAll } from 'vitest';
 import type { EmbedderSettings } from '../src/embedder.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
@@ -66,6 +69,49 @@ export async function workDirs(prefix: string) {
   };
   await mkdir(dirs.images, { recursive: true });
   return dirs;
+}
+
+/** The document id the embedder gives a picture: the SHA-256 of its bytes. */
+export const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * A client of the shared Elasticsearch, and lists of the aliases and folders a test file made; after the file, the
+ * indices behind those aliases (the cluster refuses wildcard deletes, so the patterns are resolved to names first) and
+ * the folders are removed, and the client closed.
+ */
+export function sharedCluster() {
+  const client = createClient({ ES_HOST: process.env.ES_HOST ?? 'http://127.0.0.1:9200' });
+  const aliases: string[] = [];
+  const roots: string[] = [];
+  afterAll(async () => {
+    for (const a of aliases) {
+      const names = Object.keys(await client.indices.get({ index: `${a}*`, ignore_unavailable: true }));
+      if (names.length > 0) await client.indices.delete({ index: names });
+    }
+    for (const r of roots) await rm(r, { recursive: true, force: true });
+    await client.close();
+  });
+  return { client, aliases, roots };
+}
+
+/** The journal line the downloader writes once it stored `file` (a PNG) from `url`. */
+export function doneRecordLine(p: { key: string; url: string; file: string; bytes: number; at: Date }): Buffer {
+  return Buffer.from(
+    formatRecord({
+      key: p.key,
+      status: 'done',
+      url: p.url,
+      file: p.file,
+      bytes: p.bytes,
+      content_type: 'image/png',
+      final_url: null,
+      attempts: 1,
+      error: null,
+      detail: null,
+      permanent: false,
+      at: p.at.toISOString(),
+    }),
+  );
 }
 
 export function uniqueAlias(prefix: string): string {
