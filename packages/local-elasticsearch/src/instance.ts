@@ -1,10 +1,9 @@
 // Start and stop local Elasticsearch instances: one detached JVM per instance (its own process group, pid file and
 // log under .es/port-<port>/), a cross-process lock per port, and a wait for the cluster to turn yellow or green.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { portInUse, runningPidFrom, sleep, stopProcessGroup, withStartLock, writeAtomic } from '@image-search/process';
 import { checkJava, compileLauncher, logConfig, mainClass, resolveClasspath } from './launcher.ts';
 import { getJson, isElasticsearchUp } from './probe.ts';
 import { DEFAULT_HEAP, DEFAULT_PORT, esHome, hostFor, instanceDirFor, LocalEsError } from './settings.ts';
@@ -28,33 +27,6 @@ export interface LocalEs {
   stop(): Promise<void>;
 }
 
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Writes a file so that a concurrent reader sees either nothing or the whole of it. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
 function pidFileOf(dir: string): string {
   return path.join(dir, 'elasticsearch.pid');
 }
@@ -64,40 +36,8 @@ export function logFileOf(dir: string): string {
 }
 
 /** The pid in the instance's pid file when that process is alive and is our launcher. */
-export async function runningPid(dir: string): Promise<number | null> {
-  let pid: number;
-  try {
-    pid = Number((await readFile(pidFileOf(dir), 'utf8')).trim());
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    if (!cmdline.includes(mainClass)) return null;
-  } catch {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return null;
-    }
-  }
-  return pid;
-}
-
-/** Alive and not a zombie (a zombie has exited; its parent simply has not collected it yet). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+export function runningPid(dir: string): Promise<number | null> {
+  return runningPidFrom(pidFileOf(dir), mainClass);
 }
 
 async function logTail(dir: string, lines = 30): Promise<string> {
@@ -156,52 +96,12 @@ export async function startLocalElasticsearch(opts: LocalEsOptions = {}): Promis
   const notOurs: LocalEs = { host, startedByUs: false, stop: async () => {} };
 
   if (await isElasticsearchUp(host)) return notOurs;
-  return withStartLock(port, timeoutMs, log, async () => {
+  const lock = { dir: esHome, port, what: 'Elasticsearch', timeoutMs, log, error: (m: string) => new LocalEsError(m) };
+  return withStartLock(lock, async () => {
     // Whoever held the lock before us may have just started it.
     if (await isElasticsearchUp(host)) return notOurs;
     return startUnlocked(port, nodes, heap, dir, timeoutMs, log, notOurs);
   });
-}
-
-/**
- * Serialises starts on one port across processes (two test runs, or a test run and pnpm es:start), so that the
- * second waits and then finds the first's node instead of racing it for the port.
- */
-async function withStartLock<T>(
-  port: number,
-  timeoutMs: number,
-  log: (line: string) => void,
-  fn: () => Promise<T>,
-): Promise<T> {
-  await mkdir(esHome, { recursive: true });
-  const lock = path.join(esHome, `start-${port}.lock`);
-  const deadline = Date.now() + timeoutMs + 120_000;
-  let announced = false;
-  for (;;) {
-    try {
-      const handle = await open(lock, 'wx');
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-      if (Date.now() > deadline)
-        throw new LocalEsError(`another start on port ${port} (pid ${holder}) is taking too long`);
-      if (!announced) log(`another process (pid ${holder}) is starting Elasticsearch on port ${port}; waiting for it`);
-      announced = true;
-      await sleep(500);
-    } else {
-      await rm(lock, { force: true });
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lock, { force: true });
-  }
 }
 
 async function startUnlocked(
@@ -289,27 +189,8 @@ async function startUnlocked(
   return { host, startedByUs: true, stop: () => stopPid(pid, dir) };
 }
 
-async function stopPid(pid: number, dir: string, timeoutMs = 60_000): Promise<void> {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // already gone
-      }
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-  if (isAlive(pid)) {
-    signal('SIGKILL');
-    const killDeadline = Date.now() + 10_000;
-    while (isAlive(pid) && Date.now() < killDeadline) await sleep(100);
-    if (isAlive(pid)) throw new LocalEsError(`Elasticsearch (pid ${pid}) did not exit after SIGKILL`);
-  }
+async function stopPid(pid: number, dir: string): Promise<void> {
+  await stopProcessGroup(pid, 60_000, (m) => new LocalEsError(`Elasticsearch: ${m}`));
   await rm(pidFileOf(dir), { force: true });
 }
 

@@ -2,6 +2,16 @@
 // health check, and worker threads that run TypeScript modules and answer calls.
 export { acquireFolderLock, FolderLockHeldError, type FolderLockOptions } from './folder-lock.ts';
 export { Heartbeat, type HeartbeatOptions, type HeartbeatRecord } from './heartbeat.ts';
+export {
+  isAlive,
+  portInUse,
+  runningPidFrom,
+  type StartLockOptions,
+  sleep,
+  stopProcessGroup,
+  withStartLock,
+  writeAtomic,
+} from './local-server.ts';
 export { onShutdown, type ShutdownOptions } from './shutdown.ts';
 export {
   serveThread,
