@@ -163,6 +163,21 @@ export function optionalHttpUrl(): Var<string | undefined> {
   };
 }
 
+/** An amqp:// or amqps:// URL (a RabbitMQ work queue), or empty for none. */
+export function optionalAmqpUrl(): Var<string | undefined> {
+  const allowed = 'an amqp:// or amqps:// URL such as amqp://guest:guest@rabbitmq:5672, or empty for no queue';
+  return {
+    defaultText: '',
+    allowed,
+    parse(raw) {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const text = raw.trim();
+      if (!URL.canParse(text) || !['amqp:', 'amqps:'].includes(new URL(text).protocol)) throw new Error(allowed);
+      return text;
+    },
+  };
+}
+
 /** Sizes such as 25MiB, 10mb, 512k or plain bytes. */
 export function bytes(defaultText: string, opts: { min?: number } = {}): Var<number> {
   const min = opts.min ?? 1;

@@ -1,6 +1,7 @@
 // One spec per service: the variable names and defaults of the original stack, plus what this one adds.
 // These specs are the single source of truth for defaults; .env.example and docker-compose.yml are checked against them.
 import {
+  bool,
   bytes,
   type Env,
   httpUrl,
@@ -8,6 +9,7 @@ import {
   offOrNum,
   oneOf,
   optional,
+  optionalAmqpUrl,
   optionalHttpUrl,
   origins,
   type Parsed,
@@ -76,7 +78,16 @@ const folders = {
   THUMBNAILS_DIR: str('/data/thumbnails', 'a folder path'),
 };
 
+/** The optional RabbitMQ work queue between downloader and embedders; unset: the embedder's folder scan alone. */
+const queue = {
+  QUEUE_URL: optionalAmqpUrl(),
+  QUEUE_NAME: str('pictures', 'a RabbitMQ queue name'),
+  /** Deliveries of one picture before it goes to the dead-letter queue <QUEUE_NAME>.failed with its reason. */
+  QUEUE_MAX_ATTEMPTS: int(3, { min: 1, max: 20 }),
+};
+
 export const downloaderSpec = {
+  ...queue,
   ...logging,
   ...health,
   URL_FILE: str('/data/image_urls.txt', 'a file path'),
@@ -110,6 +121,9 @@ export const embedderSpec = {
   BATCH_SIZE: int(32, { min: 1, max: 1024 }),
   POLL_SECONDS: seconds('30', { min: 1 }),
   MAX_IMAGE_PIXELS: int(100_000_000, { min: 1 }),
+  ...queue,
+  /** With QUEUE_URL set: whether this embedder also scans IMAGES_DIR every POLL_SECONDS (keep it on for one). */
+  EMBEDDER_SCAN: bool(true),
 };
 
 export const searchApiSpec = {
@@ -138,6 +152,7 @@ export const searchApiSpec = {
   MAX_QUEUED_QUERIES: int(64, { min: 0, max: 100000 }),
   /** Browser origins allowed to call the API directly; empty: same-origin only (the UI proxies /api). */
   CORS_ORIGINS: origins(),
+  ...queue,
 };
 
 export const uiSpec = {

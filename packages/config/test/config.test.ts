@@ -102,6 +102,23 @@ describe('service configuration', () => {
     });
   });
 
+  it('reads the work queue settings: no queue by default, an amqp URL, a scan switch', () => {
+    expect(loadEmbedderConfig({})).toMatchObject({
+      QUEUE_URL: undefined,
+      QUEUE_NAME: 'pictures',
+      QUEUE_MAX_ATTEMPTS: 3,
+      EMBEDDER_SCAN: true,
+    });
+    expect(loadEmbedderConfig({ QUEUE_URL: 'amqp://u:p@mq:5672/', EMBEDDER_SCAN: 'false' })).toMatchObject({
+      QUEUE_URL: 'amqp://u:p@mq:5672/',
+      EMBEDDER_SCAN: false,
+    });
+    expect(problemsOf(() => loadDownloaderConfig({ QUEUE_URL: 'http://mq:5672' }))).toEqual([
+      'QUEUE_URL="http://mq:5672" is not valid: expected an amqp:// or amqps:// URL such as amqp://guest:guest@rabbitmq:5672, or empty for no queue',
+    ]);
+    expect(problemsOf(() => loadEmbedderConfig({ QUEUE_MAX_ATTEMPTS: '0' }))[0]).toMatch(/^QUEUE_MAX_ATTEMPTS="0"/);
+  });
+
   it('strips a trailing slash from URLs and treats empty values as unset', () => {
     const e = loadEmbedderConfig({ ES_HOST: 'http://es:9200/', ES_API_KEY: '  ', BATCH_SIZE: '' });
     expect(e.ES_HOST).toBe('http://es:9200');
