@@ -8,6 +8,8 @@ import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
 import { stateDir } from '@image-search/picture-store';
 import { acquireFolderLock, FolderLockHeldError, Heartbeat, onShutdown } from '@image-search/process';
+import { PicturePublisher, safeUrl } from '@image-search/work-queue';
+import { announceStored } from './announce.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { KeyTable } from './key-table.ts';
 import { RecordJournal } from './records.ts';
@@ -90,10 +92,19 @@ async function main(): Promise<void> {
       },
       'downloader started',
     );
+    const publisher = config.QUEUE_URL
+      ? await PicturePublisher.open(
+          { url: config.QUEUE_URL, name: config.QUEUE_NAME, maxAttempts: config.QUEUE_MAX_ATTEMPTS },
+          log,
+        )
+      : undefined;
+    if (config.QUEUE_URL)
+      log.info({ queue: config.QUEUE_NAME, url: safeUrl(config.QUEUE_URL) }, 'announcing stored pictures');
     const roundState = {
       log,
       journal,
       dispatcher,
+      onStored: publisher && announceStored(publisher, log),
       stop: stop.signal,
       abort: abort.signal,
       reportedInvalid: new KeyTable(),
@@ -123,6 +134,7 @@ async function main(): Promise<void> {
       }
     } finally {
       await journal.close();
+      await publisher?.close();
     }
     log.info('downloader stopped');
   } finally {
