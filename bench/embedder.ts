@@ -108,6 +108,10 @@ function settings(root: string, imagesDir: string, alias: string, modelDir: stri
     BATCH_SIZE: BATCH,
     POLL_SECONDS: 30,
     MAX_IMAGE_PIXELS: 100_000_000,
+    QUEUE_URL: undefined,
+    QUEUE_NAME: 'pictures',
+    QUEUE_MAX_ATTEMPTS: 3,
+    EMBEDDER_SCAN: true,
   };
 }
 

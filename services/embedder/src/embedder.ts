@@ -4,17 +4,21 @@ import path from 'node:path';
 import { type ClipModel, exportHash, preprocessOptionsFor } from '@image-search/clip';
 import type { EmbedderConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
-import { acquireFolderLock, type Heartbeat, WorkerDiedError } from '@image-search/process';
+import { acquireFolderLock, FolderLockHeldError, type Heartbeat, WorkerDiedError } from '@image-search/process';
 import {
+  bulkWrite,
   type Client,
   createClient,
   ensureModelIndex,
+  existingIds,
   type IndexSpec,
   type ModelSource,
   recordFilling,
   recordModelSource,
   waitForCluster,
 } from '@image-search/search-index';
+import { type BatchConsumer, consumeBatches, safeUrl } from '@image-search/work-queue';
+import { embedDelivered, type QueueBatchDeps } from './consume.ts';
 import { poolSizeFor, startDecodePool } from './decode-pool.ts';
 import { untilAvailable } from './es-retry.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
@@ -45,11 +49,15 @@ export type EmbedderSettings = Pick<
   | 'BATCH_SIZE'
   | 'POLL_SECONDS'
   | 'MAX_IMAGE_PIXELS'
+  | 'QUEUE_URL'
+  | 'QUEUE_NAME'
+  | 'QUEUE_MAX_ATTEMPTS'
+  | 'EMBEDDER_SCAN'
 >;
 
 export interface RunOptions {
   logger: Logger;
-  /** One round, then return. */
+  /** One scan round, then return (a consume-only worker runs until stopped). */
   once?: boolean;
   /** Stops between rounds (and cuts the wait short). */
   signal?: AbortSignal;
@@ -80,24 +88,33 @@ export function indexSpecFor(s: EmbedderSettings, model: Pick<ClipModel, 'manife
 
 export async function runEmbedder(s: EmbedderSettings, opts: RunOptions): Promise<RoundSummary[]> {
   // Before anything else: a second embedder on the same state would corrupt it, and should learn that at once.
+  // With a work queue, the one holding STATE_DIR scans the folder and every other one only consumes the queue.
   await mkdir(s.stateDir, { recursive: true });
-  const releaseLock = await acquireFolderLock(s.stateDir, {
-    file: 'embedder.lock',
-    refusal: (holder, _lock, staleSeconds) =>
-      `another embedder ${holder} is using STATE_DIR ${s.stateDir}; give each embedder its own STATE_DIR, or stop ` +
-      `the other one (a lock left by a crashed embedder elsewhere frees itself ${staleSeconds} s after its last ` +
-      'touch; on this host at once)',
-  });
+  let releaseLock: (() => Promise<void>) | undefined;
+  if (!s.QUEUE_URL || s.EMBEDDER_SCAN) {
+    try {
+      releaseLock = await acquireFolderLock(s.stateDir, {
+        file: 'embedder.lock',
+        refusal: (holder, _lock, staleSeconds) =>
+          `another embedder ${holder} is using STATE_DIR ${s.stateDir}; give each embedder its own STATE_DIR, or stop ` +
+          `the other one (a lock left by a crashed embedder elsewhere frees itself ${staleSeconds} s after its last ` +
+          'touch; on this host at once)',
+      });
+    } catch (err) {
+      if (!(s.QUEUE_URL && err instanceof FolderLockHeldError)) throw err;
+      opts.logger.info({ stateDir: s.stateDir }, 'another embedder scans the folder; this one consumes the queue only');
+    }
+  }
   opts.heartbeat?.idle();
   try {
-    return await embedUntilStopped(s, opts);
+    return await embedUntilStopped(s, opts, releaseLock !== undefined);
   } finally {
     await opts.heartbeat?.stop();
-    await releaseLock();
+    await releaseLock?.();
   }
 }
 
-async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise<RoundSummary[]> {
+async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions, scan: boolean): Promise<RoundSummary[]> {
   const { logger } = opts;
   const t0 = performance.now();
   const tower: ImageTower = opts.model
@@ -141,10 +158,6 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
       'index ready',
     );
 
-    const stateFile = path.join(s.stateDir, `${index}.jsonl`);
-    // A journal for an index that was just (re)created would claim documents that are not there.
-    if (created) await rm(stateFile, { force: true });
-    const store = await StateStore.open(stateFile);
     await mkdir(s.THUMBNAILS_DIR, { recursive: true });
 
     const decoders = startDecodePool(
@@ -168,6 +181,34 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
     const filling = aliasPointsHere ? undefined : setInterval(reportFilling, FILLING_REPORT_MS);
     filling?.unref();
     closers.push(async () => clearInterval(filling));
+
+    const pipeline: QueueBatchDeps = {
+      imagesDir: s.IMAGES_DIR,
+      thumbnailsDir: s.THUMBNAILS_DIR,
+      batchSize: s.BATCH_SIZE,
+      model: spec.model,
+      preprocess: (data) => decoders.preprocess(data),
+      embed: async (batch) => {
+        const vectors = await tower.embed(batch);
+        opts.heartbeat?.progress();
+        return vectors;
+      },
+      write: (ops) => untilAvailable(client, logger, 'bulk write', () => bulkWrite(client, index, ops)),
+      existing: (ids) => untilAvailable(client, logger, 'existing ids', () => existingIds(client, index, ids)),
+      logger,
+      concurrency: Math.max(4, 2 * decoders.size),
+    };
+    const consumer = s.QUEUE_URL ? await consumeQueue(s, opts, pipeline) : undefined;
+    if (consumer) closers.unshift(() => consumer.close());
+    if (!scan) {
+      await untilAborted(opts.signal, consumer);
+      return summaries;
+    }
+
+    const stateFile = path.join(s.stateDir, `${index}.jsonl`);
+    // A journal for an index that was just (re)created would claim documents that are not there.
+    if (created) await rm(stateFile, { force: true });
+    const store = await StateStore.open(stateFile);
     while (!opts.signal?.aborted) {
       let summary: RoundSummary;
       opts.heartbeat?.working();
@@ -218,6 +259,55 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
     await tower.close();
   }
   return summaries;
+}
+
+/** Consumes the work queue in the background, one batch at a time; a dead model worker stops the embedder. */
+async function consumeQueue(s: EmbedderSettings, opts: RunOptions, pipeline: QueueBatchDeps): Promise<QueueConsumer> {
+  const { logger } = opts;
+  let fatal: unknown;
+  const failed = new AbortController();
+  const settings = { url: s.QUEUE_URL!, name: s.QUEUE_NAME, maxAttempts: s.QUEUE_MAX_ATTEMPTS };
+  const consumer: BatchConsumer = await consumeBatches(settings, {
+    batchSize: s.BATCH_SIZE,
+    logger,
+    handle: async (batch) => {
+      opts.heartbeat?.working();
+      try {
+        const t0 = performance.now();
+        const outcomes = await embedDelivered(pipeline, batch);
+        const done = outcomes.filter((o) => o.status === 'done').length;
+        logger.debug({ pictures: batch.length, done, ms: Math.round(performance.now() - t0) }, 'queue batch settled');
+        return outcomes;
+      } catch (err) {
+        if (err instanceof WorkerDiedError) {
+          fatal = err;
+          failed.abort();
+        }
+        throw err;
+      } finally {
+        opts.heartbeat?.idle();
+      }
+    },
+  });
+  logger.info({ queue: s.QUEUE_NAME, url: safeUrl(settings.url), prefetch: s.BATCH_SIZE }, 'consuming the work queue');
+  return { close: () => consumer.close(), failed: failed.signal, fatal: () => fatal };
+}
+
+interface QueueConsumer {
+  close(): Promise<void>;
+  /** Aborted when the model worker died under a batch. */
+  failed: AbortSignal;
+  fatal(): unknown;
+}
+
+/** Resolves when the embedder is told to stop; throws what killed the consumer, if something did. */
+async function untilAborted(signal: AbortSignal | undefined, consumer: QueueConsumer | undefined): Promise<void> {
+  const signals = [signal, consumer?.failed].filter((x): x is AbortSignal => x !== undefined);
+  if (signals.length > 0) {
+    const any = AbortSignal.any(signals);
+    if (!any.aborted) await new Promise((resolve) => any.addEventListener('abort', resolve, { once: true }));
+  }
+  if (consumer?.fatal()) throw consumer.fatal();
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -36,7 +36,16 @@ export interface PipelineDeps {
   progress?: Progress;
   /** Files read, hashed and decoded at once (default 4). */
   concurrency?: number;
+  /** Told what became of each candidate's path once that is settled (the work queue acks on it). */
+  onSettled?(path: string, outcome: PathOutcome): void;
 }
+
+/** What became of one candidate path: a failure has a reason a person can act on; an error is retried later. */
+export type PathOutcome =
+  | { status: 'indexed' }
+  | { status: 'failed'; reason: string }
+  | { status: 'vanished' }
+  | { status: 'error'; reason: string };
 
 export interface PipelineCounts {
   /** Pictures run through the model and written. */
@@ -127,6 +136,7 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
     if (outcome.status === 'failed') counts.failed += 1 + followers.length;
     else counts.duplicates += followers.length;
     deps.progress?.add(1 + followers.length);
+    for (const x of [f, ...followers]) deps.onSettled?.(x.c.path, outcome);
     return [f, ...followers].flatMap((x) => recordsFor(x, outcome));
   };
 
@@ -154,12 +164,14 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
       // Not read at all (no picture we can decode is this big): recorded, so it is not looked at again until it changes.
       const reason = `too_large: ${c.size} bytes, over the ${MAX_FILE_BYTES} a picture may have`;
       store.record(recordsFor({ c, size: c.size, mtimeMs: c.mtimeMs, id: '' }, { status: 'failed', reason }));
+      deps.onSettled?.(c.path, { status: 'failed', reason });
       counts.failed++;
       deps.progress?.add(1);
       return false;
     }
     const read = await readAndHash(c);
     if (!read) {
+      deps.onSettled?.(c.path, { status: 'vanished' });
       counts.vanished++;
       deps.progress?.add(1);
       return false;
@@ -167,6 +179,7 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
     const { f, data } = read;
     if (store.isIndexed(f.id)) {
       store.record(recordsFor(f, { status: 'indexed' }));
+      deps.onSettled?.(c.path, { status: 'indexed' });
       counts.duplicates++;
       deps.progress?.add(1);
       return false;
@@ -215,6 +228,7 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
             if (fatal) return;
             counts.errors++;
             deps.progress?.add(1);
+            deps.onSettled?.(c.path, { status: 'error', reason: (err as Error).message ?? String(err) });
             logger.error({ path: c.path, err }, 'could not process a file; it will be retried next round');
           },
         ),

@@ -40,7 +40,13 @@ export class StateStore {
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
 
-  private constructor(readonly file: string) {}
+  /** null: a store kept in memory only (a queue worker's, for one batch). */
+  private constructor(readonly file: string | null) {}
+
+  /** A store that remembers nothing past its own life: the work queue's batches, where the index is the memory. */
+  static inMemory(): StateStore {
+    return new StateStore(null);
+  }
 
   /** Loads the journal (a torn last line from a crash is dropped), or starts empty. */
   static async open(file: string): Promise<StateStore> {
@@ -131,6 +137,7 @@ export class StateStore {
   }
 
   private async append(text: string): Promise<void> {
+    if (this.file === null) return;
     const fh = await open(this.file, 'a');
     try {
       await fh.write(text);
@@ -149,6 +156,7 @@ export class StateStore {
   }
 
   private async compact(): Promise<void> {
+    if (this.file === null) return;
     const out: string[] = [];
     for (const [p, f] of this.files) {
       const r =

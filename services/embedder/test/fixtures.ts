@@ -144,6 +144,10 @@ export function settingsFor(
     BATCH_SIZE: 4,
     POLL_SECONDS: 1,
     MAX_IMAGE_PIXELS: 100_000_000,
+    QUEUE_URL: undefined,
+    QUEUE_NAME: 'pictures',
+    QUEUE_MAX_ATTEMPTS: 3,
+    EMBEDDER_SCAN: true,
     ...over,
   };
 }
