@@ -1,9 +1,24 @@
 // @image-search/search-index: the one place that knows Elasticsearch — client, index lifecycle, bulk writes, kNN.
-export { type Client, clientOptions, createClient, type EsConfig, type WaitOptions, waitForCluster } from './client.ts';
+export {
+  type Client,
+  clientOptions,
+  createClient,
+  type EsConfig,
+  untilAvailable,
+  type WaitOptions,
+  waitForCluster,
+} from './client.ts';
 export { EsUnavailableError, isUnavailable } from './errors.ts';
 export { docsLackingFacts, type StaleDoc } from './facts.ts';
 export { filterClauses, type SearchFilters } from './filters.ts';
 export { RRF_RANK_CONSTANT, reciprocalRankFusion } from './fuse.ts';
+export {
+  docsByPath,
+  type RankedPath,
+  type RankingWindows,
+  rankingWindows,
+  rankingWindowsRequest,
+} from './hybrid.ts';
 export {
   type Filling,
   fillingIndex,
@@ -38,7 +53,6 @@ export {
   type Facets,
   facetCounts,
   facetsRequest,
-  getDocs,
   getVector,
   KEYWORD_FIELDS,
   type KeywordQuery,

@@ -15,12 +15,12 @@ import {
   type ModelSource,
   recordFilling,
   recordModelSource,
+  untilAvailable,
   waitForCluster,
 } from '@image-search/search-index';
 import { type BatchConsumer, consumeBatches, safeUrl } from '@image-search/work-queue';
 import { embedDelivered, type QueueBatchDeps } from './consume.ts';
 import { poolSizeFor, startDecodePool } from './decode-pool.ts';
-import { untilAvailable } from './es-retry.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
 import { type RoundSummary, runRound } from './round.ts';
 import { StateStore } from './state.ts';
