@@ -186,6 +186,13 @@ export const metaSchema = z.object({
     .nullable()
     .describe('An index being filled for another model while this one serves: "re-indexing for MODEL: done of total".'),
   strong_match_score: z.number().describe('A min_score for "only strong matches" with this model.'),
+  work_queue: z
+    .object({
+      queued: z.number().int().describe('Pictures waiting in the queue (not counting those a worker holds now).'),
+      failed: z.number().int().describe('Pictures in the dead-letter queue, each with its reason.'),
+    })
+    .nullable()
+    .describe('The RabbitMQ work queue (null without QUEUE_URL, or while the broker does not answer).'),
 });
 export type Meta = z.infer<typeof metaSchema>;
 

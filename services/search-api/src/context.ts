@@ -1,6 +1,7 @@
 // What every route needs, built once by buildServer.
 import type { SearchApiConfig } from '@image-search/config';
 import type { Client, SearchConnection } from '@image-search/search-index';
+import type { QueueCounts } from '@image-search/work-queue';
 import type { QueryEmbedder, QueryModel } from './query-embedder.ts';
 import type { ModelServing, Serving } from './serving.ts';
 
@@ -15,4 +16,6 @@ export interface ApiContext {
   embedderOf(model: QueryModel): QueryEmbedder;
   /** The pair answering now, or 503 saying why there is none. */
   servingNow(): Serving;
+  /** The work queue's counts; null without a queue or while its broker does not answer. */
+  queueCounts(): Promise<QueueCounts | null>;
 }

@@ -6,6 +6,7 @@ import { exitOnConfigError, loadSearchApiConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
 import { onShutdown } from '@image-search/process';
 import { createClient } from '@image-search/search-index';
+import { QueueCounter } from '@image-search/work-queue';
 import { startQueryModel } from './query-model.ts';
 import { buildServer } from './server.ts';
 import { ServingModels } from './serving.ts';
@@ -39,7 +40,14 @@ async function main(): Promise<void> {
       }),
     logger: log,
   });
-  const { app } = await buildServer({ config, model: models, es, logger: log });
+  const counter = config.QUEUE_URL
+    ? await QueueCounter.open(
+        { url: config.QUEUE_URL, name: config.QUEUE_NAME, maxAttempts: config.QUEUE_MAX_ATTEMPTS },
+        log,
+      )
+    : undefined;
+  const queueCounts = counter && (() => counter.counts());
+  const { app } = await buildServer({ config, model: models, es, logger: log, queueCounts });
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
   models.start(ALIAS_CHECK_MS);
 
@@ -51,6 +59,7 @@ async function main(): Promise<void> {
       await app.close();
       await models.close();
       await es.close();
+      await counter?.close();
       log.info('stopped');
     },
   });

@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import type { SearchApiConfig } from '@image-search/config';
 import type { Logger } from '@image-search/log';
 import { type Client, SearchConnection } from '@image-search/search-index';
+import type { QueueCounts } from '@image-search/work-queue';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiContext } from './context.ts';
@@ -28,6 +29,8 @@ export interface ServerDeps {
   /** Owned by the caller, like the model. */
   es: Client;
   logger?: Logger;
+  /** The work queue's counts for /meta (main.ts, with QUEUE_URL); owned by the caller. */
+  queueCounts?(): Promise<QueueCounts | null>;
 }
 
 export interface SearchApi {
@@ -121,7 +124,8 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
     if (!now) throw unavailable(`not ready: ${serving.whyNot()}; see /readyz`, 5);
     return now;
   };
-  const ctx: ApiContext = { config, es, search, serving, embedderOf, servingNow };
+  const queueCounts = deps.queueCounts ?? (async () => null);
+  const ctx: ApiContext = { config, es, search, serving, embedderOf, servingNow, queueCounts };
   let closing = false;
   // Requests already running finish (Fastify waits for them); their model runs drain before the model is closed.
   app.addHook('preClose', async () => {

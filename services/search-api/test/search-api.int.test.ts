@@ -1,8 +1,11 @@
 // The API over real Elasticsearch and the tiny synthetic model, with generated colour pictures (see fixture.ts).
 import type { Hit } from '@image-search/api-contract';
+import { createLogger } from '@image-search/log';
 import { createClient } from '@image-search/search-index';
+import { PicturePublisher, QueueCounter } from '@image-search/work-queue';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBroker } from '../../../test/rabbitmq.ts';
 import { buildServer } from '../src/server.ts';
 import { COLOURS, colourPicture, type Fixture, startFixture } from './fixture.ts';
 import { rawRequest } from './http.ts';
@@ -163,10 +166,34 @@ describe('meta and health', () => {
       exported_with: null,
       provider: 'cpu',
       device: 'auto',
+      work_queue: null,
     });
     expect(String(body.concrete_index)).toMatch(new RegExp(`^${f.alias}-`));
     for (const key of ['model_name', 'es_version', 'cluster', 'cluster_status'])
       expect(typeof body[key]).toBe('string');
+  });
+
+  it('counts the pictures waiting in the work queue and those that failed', async () => {
+    const broker = await startTestBroker();
+    const logger = createLogger('meta-test', { level: 'silent' });
+    const queue = { url: broker.url, name: 'meta-pictures', maxAttempts: 3 };
+    const publisher = await PicturePublisher.open(queue, logger);
+    const counter = await QueueCounter.open(queue, logger);
+    const es = createClient({ ES_HOST: f.config.ES_HOST });
+    const { app } = await buildServer({ config: f.config, model: f.model, es, queueCounts: () => counter.counts() });
+    try {
+      for (const i of [1, 2]) {
+        await publisher.publish({ contentId: String(i).repeat(64), file: `${i}.png`, sourceUrl: null });
+      }
+      const meta = await app.inject({ url: '/meta' });
+      expect(meta.json()).toMatchObject({ doc_count: f.pictures.length, work_queue: { queued: 2, failed: 0 } });
+    } finally {
+      await app.close();
+      await es.close();
+      await publisher.close();
+      await counter.close();
+      await broker.stop();
+    }
   });
 
   it('is ready with the index present', async () => {

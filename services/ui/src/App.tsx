@@ -13,7 +13,7 @@ import {
   thumbnailSrc,
 } from './api.ts';
 import { Lightbox } from './components/Lightbox.tsx';
-import { EmptyNotice, ErrorNotice, ReindexingBanner, SyntheticBanner } from './components/Notices.tsx';
+import { EmptyNotice, ErrorNotice, QueueProgress, ReindexingBanner, SyntheticBanner } from './components/Notices.tsx';
 import { GridSkeleton, ResultGrid } from './components/ResultGrid.tsx';
 import { RuntimeInfo } from './components/RuntimeInfo.tsx';
 import { SearchForm } from './components/SearchForm.tsx';
@@ -158,6 +158,7 @@ export function App({ defaultK }: AppProps) {
       </header>
       <SyntheticBanner meta={meta} />
       <ReindexingBanner meta={meta} />
+      <QueueProgress meta={meta} />
       <main>
         <SearchForm
           text={text}

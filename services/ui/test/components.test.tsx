@@ -2,7 +2,7 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/rea
 import { userEvent } from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Lightbox } from '../src/components/Lightbox.tsx';
-import { EmptyNotice, ReindexingBanner, SyntheticBanner } from '../src/components/Notices.tsx';
+import { EmptyNotice, QueueProgress, ReindexingBanner, SyntheticBanner } from '../src/components/Notices.tsx';
 import { ResultGrid } from '../src/components/ResultGrid.tsx';
 import { RuntimeInfo } from '../src/components/RuntimeInfo.tsx';
 import { SearchForm } from '../src/components/SearchForm.tsx';
@@ -159,6 +159,13 @@ describe('notices', () => {
       /^Re-indexing for ViT-B-32\/laion2b_s34b_b79k: 1,200 of 5,000\. Searches use RN50\/openai until/,
     );
     rerender(<ReindexingBanner meta={META} />);
+    expect(screen.queryByRole('status')).toBeNull();
+  });
+
+  it('shows indexed, queued and failed pictures in one line when there is a work queue, and only then', () => {
+    const { rerender } = render(<QueueProgress meta={{ ...META, work_queue: { queued: 5600, failed: 2 } }} />);
+    expect(screen.getByRole('status').textContent).toBe('1,234 indexed · 5,600 queued · 2 failed');
+    rerender(<QueueProgress meta={META} />);
     expect(screen.queryByRole('status')).toBeNull();
   });
 

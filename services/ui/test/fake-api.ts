@@ -52,6 +52,7 @@ export const META: Meta = {
   strong_match_score: 0.62,
   cluster_status: 'green',
   reindexing: null,
+  work_queue: null,
 };
 
 export class FakeApi {

@@ -31,7 +31,11 @@ export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { i
     },
     async (): Promise<Meta> => {
       const { index, model } = ctx.servingNow();
-      const [info, filling] = await Promise.all([indexInfo(es, index), ctx.serving.reindexing()]);
+      const [info, filling, queue] = await Promise.all([
+        indexInfo(es, index),
+        ctx.serving.reindexing(),
+        ctx.queueCounts(),
+      ]);
       return {
         model_name: modelName(model.manifest),
         vector_dim: model.manifest.embedDim,
@@ -54,6 +58,7 @@ export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { i
           total: filling.total,
         },
         strong_match_score: strongMatchScore(modelName(model.manifest), model.manifest.synthetic),
+        work_queue: queue,
       };
     },
   );

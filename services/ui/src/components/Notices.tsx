@@ -26,6 +26,18 @@ export function ReindexingBanner({ meta }: { meta: Meta | null }) {
   );
 }
 
+/** With a work queue: one line on ingestion across every embedder worker. */
+export function QueueProgress({ meta }: { meta: Meta | null }) {
+  const q = meta?.work_queue;
+  if (!meta || !q) return null;
+  const n = (x: number) => x.toLocaleString('en-US');
+  return (
+    <p className="queue-progress" role="status">
+      {n(meta.doc_count)} indexed · {n(q.queued)} queued · {n(q.failed)} failed
+    </p>
+  );
+}
+
 export function ErrorNotice({ error, onRetry }: { error: ApiError; onRetry?: () => void }) {
   return (
     <div className="notice error" role="alert">
