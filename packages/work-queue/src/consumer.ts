@@ -1,5 +1,7 @@
-// Consuming in batches: prefetch = one batch, the batch handed over when full (or after a short linger), each message
-// acked only after the handler settled it, so a worker killed at any moment leaves its messages to be redelivered.
+// Consuming in batches: one batch of prefetch per batch in flight, a batch handed over when full (or after a short
+// linger), each message acked only after the handler settled it, so a worker killed at any moment leaves its messages
+// to be redelivered. Two batches in flight let the next one be read and decoded while the model embeds this one, as
+// the folder scan's pipeline does; one would leave the model waiting on every batch's decoding and bulk write.
 // A picture that failed on its QUEUE_MAX_ATTEMPTS-th delivery goes to <name>.failed with its reason (published with a
 // confirm before the ack: it is never lost between the two).
 import type { Logger } from '@image-search/log';
@@ -21,6 +23,8 @@ export interface BatchConsumerOptions {
   batchSize: number;
   /** How long a partial batch waits for more messages (default 200 ms). */
   lingerMs?: number;
+  /** Batches handled at once (default 2); the prefetch is batchSize × this. */
+  batchesInFlight?: number;
   logger: Logger;
   /** One outcome per delivered picture, in order; throwing leaves the whole batch to be redelivered. */
   handle(batch: Delivered[]): Promise<PictureOutcome[]>;
@@ -38,6 +42,7 @@ function attemptOf(msg: ConsumeMessage): number {
 export async function consumeBatches(s: QueueSettings, o: BatchConsumerOptions): Promise<BatchConsumer> {
   const { logger } = o;
   const lingerMs = o.lingerMs ?? 200;
+  const prefetch = o.batchSize * (o.batchesInFlight ?? 2);
   const conn: RecoveringChannelModel = await connectQueue(s, logger, async (model) => {
     const channel = await model.createConfirmChannel();
     channel.on('error', () => {}); // reported through the connection's events
@@ -48,17 +53,17 @@ export async function consumeBatches(s: QueueSettings, o: BatchConsumerOptions):
       logger.error({ queue: s.name, err: explainDeclareError(err, s) }, 'work queue: cannot declare the queues');
       throw err;
     }
-    await channel.prefetch(o.batchSize);
+    await channel.prefetch(prefetch);
     // Everything below belongs to this channel: a message is acked on the channel that delivered it or not at all.
     let pending: ConsumeMessage[] = [];
     let timer: NodeJS.Timeout | undefined;
-    let chain = Promise.resolve();
     const flush = () => {
       clearTimeout(timer);
       timer = undefined;
       const batch = pending;
       pending = [];
-      if (batch.length > 0) chain = chain.then(() => settleBatch(channel, names, batch, s, o));
+      // The prefetch bounds how many batches run at once: the broker sends no more until some are acked.
+      if (batch.length > 0) void settleBatch(channel, names, batch, s, o);
     };
     await channel.consume(names.work, (msg) => {
       if (!msg) {

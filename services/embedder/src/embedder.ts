@@ -289,7 +289,10 @@ async function consumeQueue(s: EmbedderSettings, opts: RunOptions, pipeline: Que
       }
     },
   });
-  logger.info({ queue: s.QUEUE_NAME, url: safeUrl(settings.url), prefetch: s.BATCH_SIZE }, 'consuming the work queue');
+  logger.info(
+    { queue: s.QUEUE_NAME, url: safeUrl(settings.url), batch: s.BATCH_SIZE, batchesInFlight: 2 },
+    'consuming the work queue',
+  );
   return { close: () => consumer.close(), failed: failed.signal, fatal: () => fatal };
 }
 
