@@ -64,7 +64,7 @@ function withComment(jpeg: Buffer, text: string): Buffer {
 }
 
 /** n real-size photos, the fixture photos repeated with distinct bytes; made once and reused from the temp folder. */
-async function photoFolder(n: number): Promise<string> {
+export async function photoFolder(n: number): Promise<string> {
   const dir = path.join(CACHE, `embedder-photos-${n}`);
   if (existsSync(path.join(dir, '.complete'))) return dir;
   await rm(dir, { recursive: true, force: true });
@@ -81,12 +81,12 @@ async function photoFolder(n: number): Promise<string> {
   return dir;
 }
 
-async function deleteIndices(client: Client, prefix: string): Promise<void> {
+export async function deleteIndices(client: Client, prefix: string): Promise<void> {
   const names = Object.keys(await client.indices.get({ index: `${prefix}*`, ignore_unavailable: true }));
   if (names.length > 0) await client.indices.delete({ index: names });
 }
 
-function settings(root: string, imagesDir: string, alias: string, modelDir: string): EmbedderSettings {
+export function settings(root: string, imagesDir: string, alias: string, modelDir: string): EmbedderSettings {
   return {
     modelDir,
     stateDir: path.join(root, 'state'),

@@ -22,6 +22,7 @@ export const AREAS = [
   'models',
   'downloader',
   'embedder',
+  'queue',
   'search-api',
   'ui',
   'vector-types',
