@@ -1,5 +1,6 @@
 // Container health checks that tell the truth, without curl in the image: `node /opt/image-search/healthcheck.mjs <check>`.
-//   http URL        the URL answers 2xx (search-api /readyz; the ui's /api/readyz, which crosses ui → api → Elasticsearch)
+//   http URL        the URL answers 2xx (search-api /readyz; the ui's /api/readyz, which crosses ui → api → Elasticsearch),
+//                   logging in with UI_BASIC_AUTH when the container has it (the ui's page and proxy ask for it)
 //   heartbeat FILE  the process writing FILE (packages/process's Heartbeat) is alive and making progress: idle
 //                   between rounds, or working and advancing; not "finished", so a first round of hours stays healthy
 //   downloader      the downloader's heartbeat in OUTPUT_DIR is fresh and it can read URL_FILE
@@ -15,7 +16,9 @@ function fail(why) {
 }
 
 async function answers(url) {
-  const res = await fetch(url, { signal: AbortSignal.timeout(4000) }).catch((err) =>
+  const login = process.env.UI_BASIC_AUTH?.trim();
+  const headers = login ? { authorization: `Basic ${Buffer.from(login).toString('base64')}` } : {};
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(4000) }).catch((err) =>
     fail(`${url}: ${err.cause?.code ?? err.message}`),
   );
   if (!res.ok) fail(`${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);

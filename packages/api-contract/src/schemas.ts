@@ -149,9 +149,11 @@ export const hitsSchema = z.array(hitSchema).describe('Best match first.');
 
 export const errorCodeSchema = z.enum([
   'bad_request',
+  'unauthorized',
   'not_found',
   'payload_too_large',
   'unsupported_media_type',
+  'rate_limited',
   'unavailable',
   'overloaded',
   'internal',

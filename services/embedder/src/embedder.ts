@@ -18,6 +18,7 @@ import {
 import { poolSizeFor, startDecodePool } from './decode-pool.ts';
 import { untilAvailable } from './es-retry.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
+import { inferenceQueueDepth, picturesEmbedded, picturesFailed, picturesInFolder, roundDuration } from './metrics.ts';
 import { type RoundSummary, runRound } from './round.ts';
 import { StateStore } from './state.ts';
 
@@ -184,12 +185,19 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
           concurrency: Math.max(4, 2 * decoders.size),
           onScanned: (n) => {
             files = n;
+            picturesInFolder.set(n);
             if (filling) reportFilling();
           },
           embed: async (batch) => {
-            const vectors = await tower.embed(batch);
-            opts.heartbeat?.progress();
-            return vectors;
+            inferenceQueueDepth.inc();
+            try {
+              const vectors = await tower.embed(batch);
+              picturesEmbedded.inc(batch.length);
+              opts.heartbeat?.progress();
+              return vectors;
+            } finally {
+              inferenceQueueDepth.dec();
+            }
           },
           logger,
         });
@@ -202,6 +210,8 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions): Promise
         continue;
       }
       opts.heartbeat?.idle();
+      picturesFailed.inc(summary.failed);
+      roundDuration.observe(summary.durationMs / 1000);
       if (summary.promoted) clearInterval(filling);
       summaries.push(summary);
       opts.onRound?.(summary);
