@@ -51,11 +51,11 @@ export function imageExists(name: string): boolean {
   return spawnSync(dockerCli(), ['image', 'inspect', name], { stdio: 'ignore' }).status === 0;
 }
 
-/** The node image the service Dockerfiles default to (their `ARG NODE_IMAGE=`). */
+/** The node image docker/Dockerfile defaults to (their `ARG NODE_IMAGE=`). */
 export function nodeImageName(): string {
-  const text = readFileSync(path.join(repoRoot, 'services/downloader/Dockerfile'), 'utf8');
+  const text = readFileSync(path.join(repoRoot, 'docker/Dockerfile'), 'utf8');
   const m = /^ARG NODE_IMAGE=(\S+)/m.exec(text);
-  if (!m) throw new Error('services/downloader/Dockerfile has no ARG NODE_IMAGE=');
+  if (!m) throw new Error('docker/Dockerfile has no ARG NODE_IMAGE=');
   return m[1];
 }
 
