@@ -24,6 +24,27 @@ export function metricsText(): Promise<string> {
   return register.metrics();
 }
 
+/** Long-running work (a round over a URL list or a folder): from a tenth of a second to a day. */
+export const ROUND_DURATION_BUCKETS = [0.1, 1, 10, 60, 300, 1800, 3600, 4 * 3600, 24 * 3600];
+
+/** Answers a GET or HEAD of /metrics on a node:http server (the ui's, or serveMetrics' own). */
+export function sendMetrics(req: http.IncomingMessage, res: http.ServerResponse, log: Logger): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+    return;
+  }
+  metricsText().then(
+    (text) => {
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : text);
+    },
+    (err: Error) => {
+      log.error({ err }, 'could not collect the metrics');
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`);
+    },
+  );
+}
+
 export interface RequestMetrics {
   /** `route` is the route's pattern (/search/similar/:id), never the raw URL, so the label has few values. */
   observe(route: string, method: string, status: number, seconds: number): void;
@@ -55,20 +76,11 @@ export async function serveMetrics(opts: { port: number; host: string; log: Logg
   if (opts.port === 0) return null;
   collectProcessMetrics();
   const server = http.createServer((req, res) => {
-    if (req.url?.split('?', 1)[0] !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    if (req.url?.split('?', 1)[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('only GET /metrics here\n');
       return;
     }
-    metricsText().then(
-      (text) => {
-        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
-        res.end(req.method === 'HEAD' ? undefined : text);
-      },
-      (err: Error) => {
-        opts.log.error({ err }, 'could not collect the metrics');
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`);
-      },
-    );
+    sendMetrics(req, res, opts.log);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>

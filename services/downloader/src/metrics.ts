@@ -1,5 +1,5 @@
 // The downloader's Prometheus metrics, served by packages/metrics' listener when METRICS_PORT is set.
-import { Counter, Histogram } from '@image-search/metrics';
+import { Counter, Histogram, ROUND_DURATION_BUCKETS } from '@image-search/metrics';
 
 export const picturesDownloaded = new Counter({
   name: 'downloader_pictures_downloaded_total',
@@ -20,5 +20,5 @@ export const downloadsFailed = new Counter({
 export const roundDuration = new Histogram({
   name: 'downloader_round_duration_seconds',
   help: 'How long each round over the URL list took',
-  buckets: [0.1, 1, 10, 60, 300, 1800, 3600, 4 * 3600, 24 * 3600],
+  buckets: ROUND_DURATION_BUCKETS,
 });

@@ -1,5 +1,5 @@
 // The embedder's Prometheus metrics, served by packages/metrics' listener when METRICS_PORT is set.
-import { Counter, Gauge, Histogram } from '@image-search/metrics';
+import { Counter, Gauge, Histogram, ROUND_DURATION_BUCKETS } from '@image-search/metrics';
 
 export const picturesEmbedded = new Counter({
   name: 'embedder_pictures_embedded_total',
@@ -24,7 +24,7 @@ export const inferenceQueueDepth = new Gauge({
 export const roundDuration = new Histogram({
   name: 'embedder_round_duration_seconds',
   help: 'How long each round (scan, embed, write, settle) took',
-  buckets: [0.1, 1, 10, 60, 300, 1800, 3600, 4 * 3600, 24 * 3600],
+  buckets: ROUND_DURATION_BUCKETS,
 });
 
 export const elasticsearchErrors = new Counter({

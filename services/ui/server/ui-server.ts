@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { Credentials } from '@image-search/config';
 import type { Logger } from '@image-search/log';
-import { collectProcessMetrics, METRICS_CONTENT_TYPE, metricsText, requestMetrics } from '@image-search/metrics';
+import { collectProcessMetrics, requestMetrics, sendMetrics } from '@image-search/metrics';
 import { createApiProxy } from './api-proxy.ts';
 import { askForCredentials, hasCredentials } from './basic-auth.ts';
 import { loadStaticSite } from './static-site.ts';
@@ -48,10 +48,7 @@ export async function createUiServer(opts: UiServerOptions): Promise<http.Server
       }
     });
     if (pathname === '/metrics') {
-      metricsText().then((text) => {
-        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
-        res.end(req.method === 'HEAD' ? undefined : text);
-      });
+      sendMetrics(req, res, opts.log);
       return;
     }
     if (opts.basicAuth && pathname !== '/healthz' && !hasCredentials(req, opts.basicAuth)) {
