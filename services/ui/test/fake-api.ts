@@ -1,4 +1,6 @@
 // A stand-in for the search API at the fetch seam: routes by method and path, records every call.
+import { cleanup } from '@testing-library/react';
+import { afterEach, beforeEach, vi } from 'vitest';
 import type { Facets, Hit, Meta } from '../src/api.ts';
 
 export interface FakeCall {
@@ -110,4 +112,19 @@ export class FakeApi {
     if (reply === 'network-error') throw new TypeError('Failed to fetch');
     return Response.json(reply.json, { status: reply.status ?? 200, headers: reply.headers });
   };
+}
+
+/** A fresh FakeApi in place of fetch, and a clean URL, for each test of the file that calls this; returns it. */
+export function withFakeApi(): () => FakeApi {
+  let api: FakeApi;
+  beforeEach(() => {
+    api = new FakeApi();
+    vi.stubGlobal('fetch', api.fetch);
+    window.history.replaceState(null, '', '/');
+  });
+  afterEach(() => {
+    cleanup();
+    vi.unstubAllGlobals();
+  });
+  return () => api;
 }

@@ -1,25 +1,14 @@
 // The page's search controls against a fake search API: filter chips, dates, order, strong matches, more results,
 // refine terms and the mode, each sent to the API as its parameter and kept in the URL.
-import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { App } from '../src/App.tsx';
-import { FakeApi, hits, META } from './fake-api.ts';
+import { hits, META, withFakeApi } from './fake-api.ts';
 
-let api: FakeApi;
+const fake = withFakeApi();
 
-beforeEach(() => {
-  api = new FakeApi();
-  vi.stubGlobal('fetch', api.fetch);
-  window.history.replaceState(null, '', '/');
-});
-
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-});
-
-const lastText = () => api.callsTo('GET /search/text').at(-1)!.query;
+const lastText = () => fake().callsTo('GET /search/text').at(-1)!.query;
 
 async function searchFor(text: string) {
   await userEvent.type(screen.getByRole('searchbox'), `${text}{Enter}`);
@@ -43,7 +32,7 @@ describe('filter chips', () => {
     await waitFor(() => expect(lastText().get('folder')).toBe('trips'));
     await userEvent.click(chip);
     await waitFor(() => expect(lastText().get('host')).toBe('b.example'));
-    expect(api.callsTo('GET /search/facets')[0].query.get('q')).toBe('red');
+    expect(fake().callsTo('GET /search/facets')[0].query.get('q')).toBe('red');
   });
 
   it('turns a year chip into a date range on the chosen date', async () => {
@@ -78,16 +67,16 @@ describe('order, strong matches and mode', () => {
       '/?q=red&k=3&mode=keyword&sort=oldest&host=a.example&taken_from=2020-01-01&refine=%2Bnight',
     );
     render(<App defaultK={10} />);
-    await waitFor(() => expect(api.callsTo('POST /search/combine')).toHaveLength(1));
+    await waitFor(() => expect(fake().callsTo('POST /search/combine')).toHaveLength(1));
     expect((screen.getByRole('radio', { name: 'Oldest' }) as HTMLInputElement).checked).toBe(true);
     expect((screen.getByRole('textbox', { name: 'Refine' }) as HTMLInputElement).value).toBe('+night');
     expect((screen.getByLabelText('from') as HTMLInputElement).value).toBe('2020-01-01');
-    const body = JSON.parse(String(api.callsTo('POST /search/combine')[0].body));
+    const body = JSON.parse(String(fake().callsTo('POST /search/combine')[0].body));
     expect(body).toMatchObject({ k: 3, sort: 'oldest', host: ['a.example'], taken_from: '2020-01-01' });
   });
 
   it('shows the API message naming the parameter when it refuses a value', async () => {
-    api.on('GET /search/text', () => ({
+    fake().on('GET /search/text', () => ({
       status: 400,
       json: { error: 'bad_request', message: 'taken_from must be a date, 2024-05-06 or 2024-05-06T07:08:09Z' },
     }));
@@ -101,7 +90,7 @@ describe('order, strong matches and mode', () => {
 
 describe('more results', () => {
   it('loads the next page with from, adds it, and says when there are no more', async () => {
-    api.on('GET /search/text', (c) => {
+    fake().on('GET /search/text', (c) => {
       const from = Number(c.query.get('from'));
       return { json: hits(Math.min(Number(c.query.get('k')), 10 - from), from) };
     });
@@ -118,7 +107,7 @@ describe('more results', () => {
   });
 
   it('stops at MAX_K from /meta', async () => {
-    api.on('GET /meta', () => ({ json: { ...META, max_k: 6 } }));
+    fake().on('GET /meta', () => ({ json: { ...META, max_k: 6 } }));
     render(<App defaultK={4} />);
     await searchFor('red');
     await userEvent.click(screen.getByRole('button', { name: 'Load more' }));
@@ -132,8 +121,8 @@ describe('refine terms', () => {
     render(<App defaultK={4} />);
     await searchFor('beach');
     await userEvent.type(screen.getByRole('textbox', { name: 'Refine' }), '+night -people{Enter}');
-    await waitFor(() => expect(api.callsTo('POST /search/combine')).toHaveLength(1));
-    const body = JSON.parse(String(api.callsTo('POST /search/combine')[0].body));
+    await waitFor(() => expect(fake().callsTo('POST /search/combine')).toHaveLength(1));
+    const body = JSON.parse(String(fake().callsTo('POST /search/combine')[0].body));
     expect(body.parts).toEqual([{ text: 'beach' }, { text: 'night', weight: 0.5 }, { text: 'people', weight: -0.5 }]);
     expect(new URLSearchParams(window.location.search).get('refine')).toBe('+night -people');
     expect((screen.getByRole('combobox', { name: 'Match by' }) as HTMLSelectElement).disabled).toBe(true);
