@@ -20,14 +20,9 @@ import type { BenchFigure, BenchOptions } from './types.ts';
 const K = 10;
 const MAX_K = 100;
 
-function argValue(name: string): number | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
-}
-
 export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
-  const docs = argValue('--docs') ?? 100_000;
-  const hnswEf = argValue('--ef');
+  const docs = Number(opts.flags?.docs ?? 100_000);
+  const hnswEf = opts.flags?.ef === undefined ? undefined : Number(opts.flags.ef);
   const config = loadSearchApiConfig({});
   if (!(await isElasticsearchUp(config.ES_HOST))) throw new Error(`no Elasticsearch at ${config.ES_HOST}`);
   const modelDir = await ensureSyntheticModel('rn50', path.join(os.tmpdir(), 'image-search-models', 'rn50'));
@@ -93,4 +88,4 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   ];
 }
 
-await runIfMain(import.meta.url, run);
+await runIfMain(import.meta.url, run, ['docs', 'ef']);

@@ -25,10 +25,14 @@ export function figuresTable(figures: BenchFigure[]): string {
     .join('\n')}\n`;
 }
 
-/** Runs `run` and prints its table when `moduleUrl` is the program node was started with. */
-export async function runIfMain(moduleUrl: string, run: BenchProgram): Promise<void> {
+/**
+ * Runs `run` and prints its table when `moduleUrl` is the program node was started with. `valueFlags` names the
+ * program's own `--name value` flags (e.g. a scale), handed to it in `flags`; any other flag is refused.
+ */
+export async function runIfMain(moduleUrl: string, run: BenchProgram, valueFlags: string[] = []): Promise<void> {
   if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
-  const { quick } = parseArgs({ options: { quick: { type: 'boolean', default: false } } }).values;
-  const figures = await run({ quick });
+  const own = Object.fromEntries(valueFlags.map((name) => [name, { type: 'string' as const }]));
+  const { quick, ...flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, ...own } }).values;
+  const figures = await run({ quick, flags: flags as Record<string, string | undefined> });
   process.stdout.write(figuresTable(figures));
 }

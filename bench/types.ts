@@ -17,6 +17,8 @@ export interface BenchFigure {
 
 export interface BenchOptions {
   quick: boolean;
+  /** A program's own `--name value` flags when it runs alone (see runIfMain). */
+  flags?: Record<string, string | undefined>;
 }
 
 export type BenchProgram = (opts: BenchOptions) => Promise<BenchFigure[]>;

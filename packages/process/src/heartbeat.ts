@@ -1,10 +1,11 @@
 // "Alive and making progress", for container health checks: a small JSON file the process rewrites while it works.
 // Between rounds a timer keeps it fresh (waiting is what an idle service should do); during a round only real progress
 // does, so a round that hangs lets it go stale and the check fails, however long a healthy round takes.
+import { readFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 
-/** What the file holds; docker/healthcheck.mjs reads it (`heartbeat FILE`). */
+/** What the file holds; heartbeatProblem reads it for the containers' health check (src/health-check.ts). */
 export interface HeartbeatRecord {
   pid: number;
   host: string;
@@ -86,4 +87,21 @@ export class Heartbeat {
       .then(() => rename(tmp, this.file))
       .catch(() => undefined); // a missed beat only brings staleness closer
   }
+}
+
+/**
+ * Why the process writing `file` does not count as alive and making progress, or undefined when it does: its record is
+ * younger than the record's own staleness limit.
+ */
+export function heartbeatProblem(file: string, now = Date.now()): string | undefined {
+  let beat: HeartbeatRecord;
+  try {
+    beat = JSON.parse(readFileSync(file, 'utf8')) as HeartbeatRecord;
+  } catch {
+    return `no heartbeat in ${file} (not started yet, or it stopped)`;
+  }
+  const age = now - beat.at;
+  if (age <= beat.staleAfterMs) return undefined;
+  const doing = beat.state === 'working' ? 'no progress in its round' : 'not alive';
+  return `${doing} for ${Math.round(age / 1000)} s (pid ${beat.pid}; limit ${beat.staleAfterMs / 1000} s)`;
 }

@@ -1,7 +1,7 @@
 // What a service process needs besides its configuration and logs: a lock on the folder it owns, a heartbeat for its
 // health check, and worker threads that run TypeScript modules and answer calls.
 export { acquireFolderLock, FolderLockHeldError, type FolderLockOptions } from './folder-lock.ts';
-export { Heartbeat, type HeartbeatOptions, type HeartbeatRecord } from './heartbeat.ts';
+export { Heartbeat, type HeartbeatOptions, type HeartbeatRecord, heartbeatProblem } from './heartbeat.ts';
 export { onShutdown, type ShutdownOptions } from './shutdown.ts';
 export {
   serveThread,

@@ -1,4 +1,4 @@
-// The health check the containers run (docker/healthcheck.mjs heartbeat FILE) against a real Heartbeat: healthy while
+// The health check the containers run (src/health-check.ts heartbeat FILE) against a real Heartbeat: healthy while
 // idle or advancing, unhealthy once a round stops advancing or the process stops.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Heartbeat } from '../src/heartbeat.ts';
 
-const CHECK = fileURLToPath(new URL('../../../docker/healthcheck.mjs', import.meta.url));
+const CHECK = fileURLToPath(new URL('../src/health-check.ts', import.meta.url));
 // Long enough that starting the check's node process on a busy machine does not make a fresh beat look stale.
 const STALE_MS = 1500;
 let dir: string;
@@ -27,7 +27,7 @@ afterEach(async () => {
 
 async function check(): Promise<{ healthy: boolean; says: string }> {
   await beat.flushed();
-  const r = spawnSync(process.execPath, [CHECK, 'heartbeat', file], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CHECK, 'heartbeat', file], { encoding: 'utf8' });
   return { healthy: r.status === 0, says: r.stdout.trim() };
 }
 

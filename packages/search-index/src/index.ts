@@ -5,6 +5,13 @@ export { docsLackingFacts, type StaleDoc } from './facts.ts';
 export { filterClauses, type SearchFilters } from './filters.ts';
 export { RRF_RANK_CONSTANT, reciprocalRankFusion } from './fuse.ts';
 export {
+  docsByPath,
+  type RankedPath,
+  type RankingWindows,
+  rankingWindows,
+  rankingWindowsRequest,
+} from './hybrid.ts';
+export {
   type Filling,
   fillingIndex,
   type IndexModel,
@@ -38,7 +45,6 @@ export {
   type Facets,
   facetCounts,
   facetsRequest,
-  getDocs,
   getVector,
   KEYWORD_FIELDS,
   type KeywordQuery,

@@ -30,11 +30,6 @@ export interface PageQuery {
   window?: number;
   /** Leave these documents out (e.g. the picture a "more like this" search started from). */
   excludeIds?: string[];
-  /**
-   * Hits carry only their date and path, not the stored document: for a ranking window of which only a page is shown
-   * (its documents then read with getDocs). Reading a stored document means parsing its vector too.
-   */
-  idsOnly?: boolean;
 }
 
 export interface KnnQuery extends PageQuery {
@@ -84,12 +79,12 @@ function pageJson(q: PageQuery): string {
   return (
     `"from":${Math.max(0, Math.floor(q.from ?? 0))},"size":${Math.max(1, Math.floor(q.k))},` +
     (sort ? `"sort":${JSON.stringify(sort)},"track_scores":true,` : '') +
-    (q.idsOnly ? '"_source":false,"docvalue_fields":["dated_at","path"]' : '"_source":{"excludes":["vector"]}')
+    '"_source":{"excludes":["vector"]}'
   );
 }
 
 /** The knn section: the top N nearest pictures that pass the filters and the cutoff. */
-function knnJson(q: KnnQuery, n: number): string {
+export function knnJson(q: KnnQuery, n: number): string {
   const numCandidates = Math.max(n, Math.floor(q.numCandidates));
   const filter = filterJson(q);
   // dot_product's raw similarity is the cosine; the API's score is (1 + cosine) / 2
@@ -102,7 +97,7 @@ function knnJson(q: KnnQuery, n: number): string {
   );
 }
 
-function keywordQueryJson(q: KeywordQuery): string {
+export function keywordQueryJson(q: KeywordQuery): string {
   const filter = filterJson(q);
   const match = { multi_match: { query: q.text, fields: KEYWORD_FIELDS } };
   const bool: Record<string, unknown> = { must: [match] };
@@ -131,17 +126,16 @@ export function unitVectorJson(v: ArrayLike<number>): string {
   return `${json}]`;
 }
 
-const searchPath = (alias: string, q: PageQuery) =>
-  `/${encodeURIComponent(alias)}/_search?filter_path=${KNN_FILTER_PATH}${q.idsOnly ? ',hits.hits.fields' : ''}`;
+const searchPath = (alias: string) => `/${encodeURIComponent(alias)}/_search?filter_path=${KNN_FILTER_PATH}`;
 
 /** The kNN search of `alias` as one HTTP request: path (with the response filter) and JSON body. */
 export function knnRequest(alias: string, q: KnnQuery): JsonRequest & { body: string } {
-  return { method: 'POST', path: searchPath(alias, q), body: `{"knn":${knnJson(q, topN(q))},${pageJson(q)}}` };
+  return { method: 'POST', path: searchPath(alias), body: `{"knn":${knnJson(q, topN(q))},${pageJson(q)}}` };
 }
 
 /** The keyword (BM25) search of `alias` over KEYWORD_FIELDS, with the same filters, page and order. */
 export function keywordRequest(alias: string, q: KeywordQuery): JsonRequest & { body: string } {
-  return { method: 'POST', path: searchPath(alias, q), body: `{"query":${keywordQueryJson(q)},${pageJson(q)}}` };
+  return { method: 'POST', path: searchPath(alias), body: `{"query":${keywordQueryJson(q)},${pageJson(q)}}` };
 }
 
 /** Facet counts: the buckets asked for per field (the most frequent first). */
@@ -174,26 +168,28 @@ export function facetsRequest(alias: string, q: FacetQuery): JsonRequest & { bod
   };
 }
 
-interface KnnResponse {
+export interface KnnResponse {
   /** Absent when nothing matched: the response filter leaves out an empty hit list. */
-  hits?: {
-    hits?: Array<{
-      _id: string;
-      _score: number | null;
-      _source?: Omit<ImageDoc, 'vector'>;
-      fields?: { dated_at?: string[]; path?: string[] };
-    }>;
-  };
+  hits?: { hits?: Array<{ _id: string; _score: number | null; _source: Omit<ImageDoc, 'vector'> }> };
 }
 
-/** One request through a SearchConnection (the API's hot path) or the client, with the same errors; null when the
- * alias does not exist yet (nothing indexed). */
-async function send<T>(es: Client | SearchConnection, what: string, req: JsonRequest): Promise<T | null> {
+/**
+ * One request through a SearchConnection (the API's hot path) or the client, with the same errors; null when the
+ * alias does not exist yet (nothing indexed). `check` may throw an error the answer carries inside (as _msearch does).
+ */
+export async function send<T>(
+  es: Client | SearchConnection,
+  what: string,
+  req: JsonRequest,
+  check: (answer: T) => T = (answer) => answer,
+): Promise<T | null> {
   try {
-    return await call(what, () =>
-      es instanceof SearchConnection
-        ? es.request<T>(req)
-        : es.transport.request<T>(req, { headers: { 'content-type': 'application/json' } }),
+    return await call(what, async () =>
+      check(
+        await (es instanceof SearchConnection
+          ? es.request<T>(req)
+          : es.transport.request<T>(req, { headers: { 'content-type': 'application/json' } })),
+      ),
     );
   } catch (err) {
     if (errorType(err) === 'index_not_found_exception') return null;
@@ -201,30 +197,8 @@ async function send<T>(es: Client | SearchConnection, what: string, req: JsonReq
   }
 }
 
-const hitsOf = (res: KnnResponse | null): SearchHit[] =>
-  (res?.hits?.hits ?? []).map((h) => ({
-    id: h._id,
-    score: h._score ?? 0,
-    doc: h._source ?? ({ dated_at: h.fields?.dated_at?.[0], path: h.fields?.path?.[0] ?? '' } as SearchHit['doc']),
-  }));
-
-/** The stored documents (without vectors) of `ids`, by id; ids not found are left out. */
-export async function getDocs(
-  es: Client | SearchConnection,
-  alias: string,
-  ids: string[],
-): Promise<Map<string, SearchHit['doc']>> {
-  const res = await send<{ docs?: Array<{ _id: string; found?: boolean; _source?: SearchHit['doc'] }> }>(
-    es,
-    'get docs',
-    {
-      method: 'POST',
-      path: `/${encodeURIComponent(alias)}/_mget?_source_excludes=vector&filter_path=docs._id,docs.found,docs._source`,
-      body: JSON.stringify({ ids }),
-    },
-  );
-  return new Map((res?.docs ?? []).filter((d) => d.found && d._source).map((d) => [d._id, d._source!]));
-}
+export const hitsOf = (res: KnnResponse | null): SearchHit[] =>
+  (res?.hits?.hits ?? []).map((h) => ({ id: h._id, score: h._score ?? 0, doc: h._source }));
 
 /** Nearest pictures first (or in date order); [] when nothing is indexed yet. */
 export async function knnSearch(es: Client | SearchConnection, alias: string, q: KnnQuery): Promise<SearchHit[]> {

@@ -104,10 +104,20 @@ function answer<T>(req: JsonRequest, statusCode: number, headers: IncomingHttpHe
   } catch {
     // Not JSON (a proxy's error page): the text is the message.
   }
-  throw new errors.ResponseError({
+  throw responseError(req, statusCode, body, headers as Record<string, string>);
+}
+
+/** An error answer as the client's ResponseError, so callers classify it the same way wherever it came from. */
+export function responseError(
+  req: JsonRequest,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): errors.ResponseError {
+  return new errors.ResponseError({
     body,
     statusCode,
-    headers: headers as Record<string, string>,
+    headers,
     warnings: null,
     meta: {
       context: null,

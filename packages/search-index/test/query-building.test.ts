@@ -6,6 +6,7 @@ import {
   keywordRequest,
   knnRequest,
   RRF_RANK_CONSTANT,
+  rankingWindowsRequest,
   reciprocalRankFusion,
 } from '../src/index.ts';
 
@@ -102,15 +103,42 @@ describe('keyword request and facets', () => {
   });
 });
 
+describe('hybrid ranking windows', () => {
+  it('asks for both windows in one request, filtered alike, reading doc values and no stored document', () => {
+    const filters = { hosts: ['a.example'] };
+    const req = rankingWindowsRequest('images', {
+      knn: { vector: [3, 4], k: 10, numCandidates: 100, minScore: 0.75, filters },
+      keyword: { text: 'invoice', k: 10, filters },
+      size: 100,
+    });
+    expect(req.path).toMatch(/^\/images\/_msearch\?/);
+    const lines = req.body
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(4);
+    const [byVector, byWords] = [lines[1], lines[3]];
+    expect(byVector.knn).toMatchObject({ k: 100, num_candidates: 100, similarity: 0.5 });
+    expect(byVector.knn.filter.bool.filter).toEqual([{ terms: { source_host: ['a.example'] } }]);
+    expect(byWords.query.bool.filter).toEqual([{ terms: { source_host: ['a.example'] } }]);
+    for (const search of [byVector, byWords]) {
+      expect(search).toMatchObject({ size: 100, stored_fields: '_none_', docvalue_fields: ['path', 'dated_at'] });
+    }
+  });
+});
+
 describe('reciprocal rank fusion', () => {
   it('puts what both rankings find first and scores by 1 / (60 + rank) summed', () => {
     const hit = (id: string) => ({ id, score: 0 });
-    const fused = reciprocalRankFusion([
-      [hit('a'), hit('b'), hit('c')],
-      [hit('c'), hit('d')],
-    ]);
+    const fused = reciprocalRankFusion(
+      [
+        [hit('a'), hit('b'), hit('c')],
+        [hit('c'), hit('d')],
+      ],
+      (h) => h.id,
+    );
     expect(fused.map((h) => h.id)).toEqual(['c', 'a', 'b', 'd']);
     expect(fused[0].score).toBeCloseTo(1 / (RRF_RANK_CONSTANT + 3) + 1 / (RRF_RANK_CONSTANT + 1), 12);
-    expect(reciprocalRankFusion([[], []])).toEqual([]);
+    expect(reciprocalRankFusion([[], []], (h: { id: string; score: number }) => h.id)).toEqual([]);
   });
 });

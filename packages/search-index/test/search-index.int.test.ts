@@ -24,6 +24,7 @@ import {
   indexInfo,
   knnSearch,
   promoteIndex,
+  rankingWindows,
   SearchConnection,
   waitForCluster,
 } from '../src/index.ts';
@@ -219,6 +220,12 @@ describe('search-index against a real Elasticsearch', () => {
       );
     }
     expect((viaHttp as Error).message).toBe((viaClient as Error).message);
+    // Hybrid's two searches travel in one _msearch, which answers 200 with the refusal inside: raised the same way.
+    const windows = { knn: wrongDims, keyword: { text: 'x', k: 1 }, size: 1 };
+    const viaWindows = await rankingWindows(connection, spec.alias, windows).catch((err: unknown) => err);
+    expect(viaWindows).toBeInstanceOf(errors.ResponseError);
+    expect((viaWindows as errors.ResponseError).meta.statusCode).toBe(400);
+    expect(await rankingWindows(connection, `${spec.alias}-none`, windows)).toEqual([[], []]);
   });
 });
 

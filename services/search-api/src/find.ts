@@ -1,11 +1,13 @@
 // Finding pictures for a search: by vector (kNN), by keyword (BM25) or both fused by reciprocal rank, filtered, cut off,
 // ordered and paged alike.
 import {
-  getDocs,
+  docsByPath,
   type KnnQuery,
   keywordSearch,
   knnSearch,
   type PageQuery,
+  type RankedPath,
+  rankingWindows,
   reciprocalRankFusion,
   type SearchConnection,
   type SearchHit,
@@ -43,35 +45,41 @@ export async function findPictures(t: FindTarget, q: FindQuery): Promise<SearchH
   if (q.mode === 'vector') return knnSearch(t.search, t.alias, knn(q.page));
   const keyword = (page: PageQuery) => keywordSearch(t.search, t.alias, { ...page, text: q.text ?? '' });
   if (q.mode === 'keyword') return keyword(q.page);
-  // Hybrid: both rankings of the best maxK (ids, dates and paths only), fused here; every page is cut from that one
-  // fused list, and only the page's documents are read.
-  const whole: PageQuery = { ...q.page, from: 0, k: t.maxK, sort: 'relevance', idsOnly: true };
-  const [byVector, byWords] = await Promise.all([knnSearch(t.search, t.alias, knn(whole)), keyword(whole)]);
-  const fused = inDateOrder(reciprocalRankFusion([byVector, byWords]), q.page.sort);
+  // Hybrid: both rankings of the best maxK (paths and dates only, in one request), fused here; every page is cut from
+  // that one fused list, and only the page's documents are read.
+  const whole: PageQuery = { ...q.page, from: 0, k: t.maxK, sort: 'relevance' };
+  const windows = await rankingWindows(t.search, t.alias, {
+    knn: knn(whole),
+    keyword: { ...whole, text: q.text ?? '' },
+    size: t.maxK,
+  });
+  const fused = inDateOrder(
+    reciprocalRankFusion(windows, (h) => h.path),
+    q.page.sort,
+  );
   const from = q.page.from ?? 0;
   const page = fused.slice(from, from + q.page.k);
-  if (page.length === 0) return [];
-  const docs = await getDocs(
+  const docs = await docsByPath(
     t.search,
     t.alias,
-    page.map((h) => h.id),
+    page.map((h) => h.path),
   );
   return page.flatMap((h) => {
-    const doc = docs.get(h.id);
-    return doc ? [{ ...h, doc }] : [];
+    const hit = docs.get(h.path);
+    return hit ? [{ ...hit, score: h.score }] : [];
   });
 }
 
 /** Newest or oldest first by date taken (else added), undated last, the path breaking ties (as the index sorts). */
-function inDateOrder(hits: SearchHit[], sort: PageQuery['sort']): SearchHit[] {
+function inDateOrder(hits: RankedPath[], sort: PageQuery['sort']): RankedPath[] {
   if (!sort || sort === 'relevance') return hits;
   const sign = sort === 'newest' ? -1 : 1;
-  const time = (h: SearchHit) => (h.doc.dated_at ? Date.parse(h.doc.dated_at) : Number.NaN);
+  const time = (h: RankedPath) => (h.datedAt ? Date.parse(h.datedAt) : Number.NaN);
   return [...hits].sort((a, b) => {
     const ta = time(a);
     const tb = time(b);
     if (Number.isNaN(ta) !== Number.isNaN(tb)) return Number.isNaN(ta) ? 1 : -1;
     if (ta !== tb && !Number.isNaN(ta)) return sign * (ta - tb);
-    return a.doc.path < b.doc.path ? -1 : a.doc.path > b.doc.path ? 1 : 0;
+    return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
   });
 }
