@@ -2,19 +2,17 @@
 // the pieces under components/ draw.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { fetchMeta, type Hit, hitName, type Meta, type SearchResult, thumbnailSrc } from './api.ts';
-import { DateRange, dateFieldOf } from './components/DateRange.tsx';
+import { dateFieldOf } from './components/DateRange.tsx';
 import { FilterChips } from './components/FilterChips.tsx';
 import { Lightbox } from './components/Lightbox.tsx';
 import { LoadMore } from './components/LoadMore.tsx';
-import { ModeSelect } from './components/ModeSelect.tsx';
 import { EmptyNotice, ErrorNotice, ReindexingBanner, SyntheticBanner } from './components/Notices.tsx';
 import { QueryPicture } from './components/QueryPicture.tsx';
 import { RefineField } from './components/RefineField.tsx';
 import { GridSkeleton, ResultGrid } from './components/ResultGrid.tsx';
 import { RuntimeInfo } from './components/RuntimeInfo.tsx';
+import { SearchControls } from './components/SearchControls.tsx';
 import { SearchForm } from './components/SearchForm.tsx';
-import { SortToggle } from './components/SortToggle.tsx';
-import { StrongMatchToggle } from './components/StrongMatchToggle.tsx';
 import { type Query, refines } from './find-page.ts';
 import { usePictureInput } from './picture-input.ts';
 import type { SearchOptions } from './search-options.ts';
@@ -177,26 +175,14 @@ export function App({ defaultK }: AppProps) {
           onChange={setRefineText}
           onApply={(refine) => applyOptions({ ...options, refine })}
         />
-        <div className="controls">
-          <ModeSelect
-            value={options.mode}
-            refining={refining}
-            onChange={(mode) => applyOptions({ ...options, mode })}
-          />
-          <SortToggle value={options.sort} onChange={(sort) => applyOptions({ ...options, sort })} />
-          <StrongMatchToggle
-            checked={options.strong}
-            score={meta?.strong_match_score ?? null}
-            keyword={options.mode === 'keyword' && !refining}
-            onChange={(strong) => applyOptions({ ...options, strong })}
-          />
-          <DateRange
-            field={dateField}
-            filters={options.filters}
-            onFieldChange={setDateField}
-            onChange={(filters) => applyOptions({ ...options, filters })}
-          />
-        </div>
+        <SearchControls
+          options={options}
+          refining={refining}
+          strongScore={meta?.strong_match_score ?? null}
+          dateField={dateField}
+          onDateFieldChange={setDateField}
+          onChange={applyOptions}
+        />
         <FilterChips
           facets={facets.facets}
           error={facets.error}

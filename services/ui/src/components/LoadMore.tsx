@@ -10,18 +10,23 @@ export interface LoadMoreProps {
   onMore(): void;
 }
 
+/** How close to the bottom of the window the end of the grid may come before the next page is fetched. */
+const AHEAD_PX = 300;
+
 export function LoadMore({ shown, end, atMax, loading, onMore }: LoadMoreProps) {
   const sentinel = useRef<HTMLDivElement>(null);
 
-  // Observed again after each page (loading goes on and off), so a page that leaves the end in view loads the next.
+  // Only once the page has been scrolled, so a first page that leaves the end in view fetches nothing unasked; checked
+  // again after each page (loading goes on and off), so a page that leaves the end in view fetches the next.
   useEffect(() => {
-    const el = sentinel.current;
-    if (!el || end || loading || typeof IntersectionObserver === 'undefined') return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) onMore();
-    });
-    observer.observe(el);
-    return () => observer.disconnect();
+    if (end || loading) return;
+    const check = () => {
+      const el = sentinel.current;
+      if (el && window.scrollY > 0 && el.getBoundingClientRect().top < window.innerHeight + AHEAD_PX) onMore();
+    };
+    check();
+    window.addEventListener('scroll', check, { passive: true });
+    return () => window.removeEventListener('scroll', check);
   }, [end, loading, onMore]);
 
   if (end) {
