@@ -11,9 +11,9 @@ import {
   existingIds,
   type IndexSpec,
   promoteIndex,
+  untilAvailable,
 } from '@image-search/search-index';
 import { backfillFacts } from './backfill.ts';
-import { untilAvailable } from './es-retry.ts';
 import { pathFacts, sourceHost } from './picture-facts.ts';
 import { embedCandidates, type PipelineCounts } from './pipeline.ts';
 import { planRound } from './plan.ts';
