@@ -1,7 +1,7 @@
 // One round: scan the folder, work out what changed, embed what is new, remove what is gone, report.
 import type { Preprocessed } from '@image-search/clip';
 import { type Logger, Progress } from '@image-search/log';
-import { readSourceUrl } from '@image-search/picture-store';
+import { readSource } from '@image-search/picture-store';
 import {
   aliasTargets,
   type BulkOp,
@@ -166,7 +166,7 @@ async function settleOrphans(
       const [keep] = store.pathsOf(id);
       if (keep === undefined) ops.push({ id, delete: true });
       else {
-        const source_url = await readSourceUrl(deps.imagesDir, keep);
+        const source_url = (await readSource(deps.imagesDir, keep))?.url ?? null;
         ops.push({ id, update: { path: keep, ...pathFacts(keep), source_url, source_host: sourceHost(source_url) } });
       }
     }
