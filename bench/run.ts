@@ -16,7 +16,16 @@ const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, '..');
 
 /** Each area is bench/<area>.ts exporting `run`. Order: cheap and independent first. */
-export const AREAS = ['clip-preprocess', 'clip', 'downloader', 'embedder', 'search-api', 'ui', 'vector-types'] as const;
+export const AREAS = [
+  'clip-preprocess',
+  'clip',
+  'models',
+  'downloader',
+  'embedder',
+  'search-api',
+  'ui',
+  'vector-types',
+] as const;
 
 export interface AreaResult {
   area: string;

@@ -16,7 +16,7 @@ const COMMANDS = {
   preprocess: 'pnpm clip preprocess IMAGE --out FILE [--model DIR]   (raw little-endian float32, 3×S×S, CHW)',
   'embed-text': 'pnpm clip embed-text TEXT --model DIR',
   'embed-image': 'pnpm clip embed-image IMAGE --model DIR',
-  synth: 'pnpm clip synth --arch tiny|rn50 --out DIR [--seed N]',
+  synth: 'pnpm clip synth --arch tiny|rn50|vit-b-32|vit-b-16 --out DIR [--seed N]',
   verify: 'pnpm clip verify --model DIR [--device auto|cpu|cuda]   (the export against its reference embeddings)',
 } as const;
 type Command = keyof typeof COMMANDS;
@@ -112,9 +112,9 @@ async function synth(argv: string[]): Promise<void> {
     out: { type: 'string' },
     seed: { type: 'string' },
   });
-  const arch = need(values.arch, 'synth', '--arch tiny|rn50');
+  const arch = need(values.arch, 'synth', `--arch ${SYNTHETIC_ARCHS.join('|')}`);
   if (!SYNTHETIC_ARCHS.includes(arch as SyntheticArch)) {
-    throw new UsageError(`unknown --arch ${arch}; use tiny or rn50\nusage: ${COMMANDS.synth}`);
+    throw new UsageError(`unknown --arch ${arch}; use ${SYNTHETIC_ARCHS.join(', ')}\nusage: ${COMMANDS.synth}`);
   }
   const out = need(values.out, 'synth', '--out DIR');
   const seed = values.seed === undefined ? undefined : Number(values.seed);

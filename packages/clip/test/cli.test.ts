@@ -115,7 +115,7 @@ describe('pnpm clip', () => {
     expect(noModel.stderr).toContain('usage: pnpm clip embed-text TEXT --model DIR');
     const badArch = await clip(['synth', '--arch', 'vit', '--out', tmp]);
     expect(badArch.code).toBe(2);
-    expect(badArch.stderr).toContain('use tiny or rn50');
+    expect(badArch.stderr).toContain('use tiny, rn50, vit-b-32, vit-b-16');
     const missing = await clip(['embed-text', 'red', '--model', path.join(tmp, 'absent')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('pnpm clip synth --arch tiny --out DIR');

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
 import type { Logger } from '@image-search/log';
+import pRetry from 'p-retry';
 import { call, EsUnavailableError, isUnavailable } from './errors.ts';
 
 export type { Client };
@@ -42,36 +43,59 @@ export interface WaitOptions {
 /** Resolves once the cluster answers with at least yellow health; retries with capped exponential backoff. */
 export async function waitForCluster(client: Client, opts: WaitOptions = {}): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  const deadline = Date.now() + timeoutMs;
-  let delay = 250;
-  let attempt = 0;
-  let lastError = '';
-  for (;;) {
-    attempt++;
-    try {
-      const health = await call('cluster health', () =>
-        client.cluster.health(
-          { wait_for_status: opts.status ?? 'yellow', timeout: '5s' },
-          { requestTimeout: 10_000, maxRetries: 0 },
-        ),
-      );
-      if (!health.timed_out) {
+  try {
+    await pRetry(
+      async (attempt) => {
+        const health = await call('cluster health', () =>
+          client.cluster.health(
+            { wait_for_status: opts.status ?? 'yellow', timeout: '5s' },
+            { requestTimeout: 10_000, maxRetries: 0 },
+          ),
+        );
+        if (health.timed_out) throw new EsUnavailableError(`cluster health is ${health.status}`);
         if (attempt > 1) opts.logger?.info({ attempt, status: health.status }, 'Elasticsearch is available');
-        return;
-      }
-      lastError = `cluster health is ${health.status}`;
-    } catch (err) {
-      if (!isUnavailable(err)) throw err;
-      lastError = (err as Error).message;
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new EsUnavailableError(`Elasticsearch did not become available within ${timeoutMs} ms: ${lastError}`);
-    }
-    if (attempt === 1 || attempt % 10 === 0) {
-      opts.logger?.warn({ attempt, retryInMs: delay, error: lastError }, 'waiting for Elasticsearch');
-    }
-    await new Promise((r) => setTimeout(r, Math.min(delay, left)));
-    delay = Math.min(delay * 2, 5_000);
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: 250,
+        maxTimeout: 5_000,
+        maxRetryTime: timeoutMs,
+        shouldRetry: ({ error }) => isUnavailable(error),
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          if (isUnavailable(error) && (attemptNumber === 1 || attemptNumber % 10 === 0)) {
+            opts.logger?.warn({ attempt: attemptNumber, error: error.message }, 'waiting for Elasticsearch');
+          }
+        },
+      },
+    );
+  } catch (err) {
+    if (!isUnavailable(err)) throw err;
+    throw new EsUnavailableError(
+      `Elasticsearch did not become available within ${timeoutMs} ms: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
+}
+
+/**
+ * Runs `fn`; while it fails because the cluster is away (EsUnavailableError), waits for the cluster however long it
+ * takes, then runs it again: for work for which Elasticsearch being away is a pause, not a failure.
+ */
+export async function untilAvailable<T>(
+  client: Client,
+  logger: Logger,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return pRetry(() => fn(), {
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: 0,
+    shouldRetry: ({ error }) => error instanceof EsUnavailableError,
+    onFailedAttempt: async ({ error }) => {
+      if (!(error instanceof EsUnavailableError)) return;
+      logger.warn({ what, error: error.message }, 'Elasticsearch unavailable; waiting to resume');
+      await waitForCluster(client, { timeoutMs: Number.POSITIVE_INFINITY, logger });
+      logger.info({ what }, 'Elasticsearch is back; resuming');
+    },
+  });
 }

@@ -1,5 +1,13 @@
 // @image-search/search-index: the one place that knows Elasticsearch — client, index lifecycle, bulk writes, kNN.
-export { type Client, clientOptions, createClient, type EsConfig, type WaitOptions, waitForCluster } from './client.ts';
+export {
+  type Client,
+  clientOptions,
+  createClient,
+  type EsConfig,
+  untilAvailable,
+  type WaitOptions,
+  waitForCluster,
+} from './client.ts';
 export { EsUnavailableError, isUnavailable } from './errors.ts';
 export { docsLackingFacts, type StaleDoc } from './facts.ts';
 export { filterClauses, type SearchFilters } from './filters.ts';

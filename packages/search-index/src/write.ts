@@ -1,5 +1,6 @@
 // Writes in bulk, with an outcome per document, and reads which ids an index already holds, in batches.
 import type { Client } from '@elastic/elasticsearch';
+import pRetry from 'p-retry';
 import { call } from './errors.ts';
 import { type ImageDoc, toUnitVector } from './mapping.ts';
 
@@ -45,32 +46,49 @@ export async function bulkWrite(
   const chunkSize = opts.chunkSize ?? 500;
   for (let start = 0; start < ops.length; start += chunkSize) {
     let pending = ops.slice(start, start + chunkSize);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      const chunk = pending;
-      const res = await call('bulk', () =>
-        client.bulk({
-          operations: chunk.flatMap((op) => toAction(op, index)),
-          refresh: opts.refresh ?? false,
-        }),
+    try {
+      await pRetry(
+        async () => {
+          const chunk = pending;
+          const res = await call('bulk', () =>
+            client.bulk({
+              operations: chunk.flatMap((op) => toAction(op, index)),
+              refresh: opts.refresh ?? false,
+            }),
+          );
+          const busy: BulkResult['failed'] = [];
+          res.items.forEach((item, i) => {
+            const outcome = item.index ?? item.delete ?? item.update ?? item.create;
+            const status = outcome?.status ?? 0;
+            const op = chunk[i];
+            if (status >= 200 && status < 300) result.ok++;
+            else if (status === 404 && 'delete' in op) result.ok++;
+            else {
+              const reason = outcome?.error
+                ? `${outcome.error.type}: ${outcome.error.reason ?? ''}`
+                : `status ${status}`;
+              (status === 429 ? busy : result.failed).push({ id: op.id, status, reason });
+            }
+          });
+          pending = chunk.filter((op) => busy.some((b) => b.id === op.id));
+          if (busy.length > 0) throw new BusyItems(busy);
+        },
+        { retries: opts.retries ?? 5, minTimeout: 200, shouldRetry: ({ error }) => error instanceof BusyItems },
       );
-      const retry: BulkOp[] = [];
-      res.items.forEach((item, i) => {
-        const outcome = item.index ?? item.delete ?? item.update ?? item.create;
-        const status = outcome?.status ?? 0;
-        const op = chunk[i];
-        if (status >= 200 && status < 300) result.ok++;
-        else if (status === 404 && 'delete' in op) result.ok++;
-        else if (status === 429 && attempt < (opts.retries ?? 5)) retry.push(op);
-        else {
-          const reason = outcome?.error ? `${outcome.error.type}: ${outcome.error.reason ?? ''}` : `status ${status}`;
-          result.failed.push({ id: op.id, status, reason });
-        }
-      });
-      pending = retry;
-      if (retry.length > 0) await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    } catch (err) {
+      if (!(err instanceof BusyItems)) throw err;
+      result.failed.push(...err.items);
     }
   }
   return result;
+}
+
+/** Items the cluster refused because it was busy (429): tried again, and failed once the retries are spent. */
+class BusyItems extends Error {
+  constructor(readonly items: BulkResult['failed']) {
+    super(`${items.length} bulk items refused with 429`);
+    this.name = 'BusyItems';
+  }
 }
 
 /** Which of `ids` the index holds: one realtime _mget per batch of 1,000 (sees writes before a refresh). */

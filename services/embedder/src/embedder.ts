@@ -13,10 +13,10 @@ import {
   type ModelSource,
   recordFilling,
   recordModelSource,
+  untilAvailable,
   waitForCluster,
 } from '@image-search/search-index';
 import { poolSizeFor, startDecodePool } from './decode-pool.ts';
-import { untilAvailable } from './es-retry.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
 import { inferenceQueueDepth, picturesEmbedded, picturesFailed, picturesInFolder, roundDuration } from './metrics.ts';
 import { type RoundSummary, runRound } from './round.ts';

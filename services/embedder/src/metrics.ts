@@ -1,5 +1,6 @@
 // The embedder's Prometheus metrics, served by packages/metrics' listener when METRICS_PORT is set.
 import { Counter, Gauge, Histogram, ROUND_DURATION_BUCKETS } from '@image-search/metrics';
+import { EsUnavailableError } from '@image-search/search-index';
 
 export const picturesEmbedded = new Counter({
   name: 'embedder_pictures_embedded_total',
@@ -27,7 +28,16 @@ export const roundDuration = new Histogram({
   buckets: ROUND_DURATION_BUCKETS,
 });
 
-export const elasticsearchErrors = new Counter({
+const elasticsearchErrors = new Counter({
   name: 'embedder_elasticsearch_errors_total',
   help: 'Elasticsearch calls that failed because the cluster was unavailable (each is retried once it is back)',
 });
+
+/** `fn`, counting each time it finds Elasticsearch unavailable (untilAvailable then waits and runs it again). */
+export function countingUnavailable<T>(fn: () => Promise<T>): () => Promise<T> {
+  return () =>
+    fn().catch((err: unknown) => {
+      if (err instanceof EsUnavailableError) elasticsearchErrors.inc();
+      throw err;
+    });
+}

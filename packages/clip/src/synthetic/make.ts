@@ -10,9 +10,18 @@ import { Tokenizer } from '../tokenizer.ts';
 import { writeSyntheticReference } from './reference.ts';
 import { RN50_EMBED_DIM, RN50_IMAGE_SIZE, rn50Textual, rn50Visual } from './rn50.ts';
 import { TINY_EMBED_DIM, TINY_IMAGE_SIZE, tinyTextual, tinyVisual } from './tiny.ts';
+import { VIT_EMBED_DIM, VIT_IMAGE_SIZE, vitTextual, vitVisual } from './vit.ts';
 
-export type SyntheticArch = 'tiny' | 'rn50';
-export const SYNTHETIC_ARCHS: readonly SyntheticArch[] = ['tiny', 'rn50'];
+export type SyntheticArch = 'tiny' | 'rn50' | 'vit-b-32' | 'vit-b-16';
+export const SYNTHETIC_ARCHS: readonly SyntheticArch[] = ['tiny', 'rn50', 'vit-b-32', 'vit-b-16'];
+
+/** Each arch's vector size and input picture size. */
+const SHAPES: Record<SyntheticArch, { embedDim: number; imageSize: number }> = {
+  tiny: { embedDim: TINY_EMBED_DIM, imageSize: TINY_IMAGE_SIZE },
+  rn50: { embedDim: RN50_EMBED_DIM, imageSize: RN50_IMAGE_SIZE },
+  'vit-b-32': { embedDim: VIT_EMBED_DIM, imageSize: VIT_IMAGE_SIZE },
+  'vit-b-16': { embedDim: VIT_EMBED_DIM, imageSize: VIT_IMAGE_SIZE },
+};
 export const DEFAULT_SEED = 1234;
 /** Bumped whenever a maker's output changes, so caches made by an older version are rebuilt. */
 const GENERATOR = 'image-search-synthetic/3';
@@ -29,12 +38,10 @@ export function vocabSource(): string {
 }
 
 function manifestFor(arch: SyntheticArch, seed: number): ModelManifest {
-  const tiny = arch === 'tiny';
   return {
     name: `synthetic-${arch}`,
     pretrained: `seed${seed}`,
-    embedDim: tiny ? TINY_EMBED_DIM : RN50_EMBED_DIM,
-    imageSize: tiny ? TINY_IMAGE_SIZE : RN50_IMAGE_SIZE,
+    ...SHAPES[arch],
     mean: OPENAI_MEAN,
     std: OPENAI_STD,
     interpolation: 'bicubic',
@@ -59,9 +66,16 @@ async function writeInto(dir: string, arch: SyntheticArch, seed: number): Promis
     await writeModel(tinyVisual(seed, manifest.mean, manifest.std), path.join(dir, manifest.files.visual));
     await writeModel(tinyTextual(seed, tokenizer), path.join(dir, manifest.files.textual));
   } else {
-    // One tower at a time keeps peak memory near the larger tower's weights (~250 MB), not both.
-    await writeModel(rn50Visual(seed), path.join(dir, manifest.files.visual));
-    await writeModel(rn50Textual(seed), path.join(dir, manifest.files.textual));
+    // One tower at a time keeps peak memory near the larger tower's weights (~350 MB), not both.
+    const patch = arch === 'vit-b-16' ? 16 : 32;
+    await writeModel(
+      arch === 'rn50' ? rn50Visual(seed) : vitVisual(seed, patch),
+      path.join(dir, manifest.files.visual),
+    );
+    await writeModel(
+      arch === 'rn50' ? rn50Textual(seed) : vitTextual(seed, patch),
+      path.join(dir, manifest.files.textual),
+    );
   }
   await writeSyntheticReference(dir, manifest);
   // model.json last: a folder with a manifest is a complete folder.
@@ -75,7 +89,8 @@ export async function makeSyntheticModel(
   outDir: string,
   opts: { seed?: number } = {},
 ): Promise<ModelManifest> {
-  if (!SYNTHETIC_ARCHS.includes(arch)) throw new RangeError(`unknown synthetic arch '${arch}'; use tiny or rn50`);
+  if (!SYNTHETIC_ARCHS.includes(arch))
+    throw new RangeError(`unknown synthetic arch '${arch}'; use ${SYNTHETIC_ARCHS.join(', ')}`);
   const seed = opts.seed ?? DEFAULT_SEED;
   if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
   return writeInto(path.resolve(outDir), arch, seed);

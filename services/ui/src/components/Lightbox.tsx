@@ -1,5 +1,6 @@
 // One result, large: the full picture, its size, where it came from, and "More like this".
-// A native <dialog> gives focus trapping, Escape and the backdrop; arrow keys step through the results.
+// A native <dialog> gives focus trapping, Escape and the backdrop; ← and → step through the results; closing it puts
+// focus on the result last shown.
 import { useEffect, useRef } from 'react';
 import { apiAsset, type Hit, hitName, thumbnailSrc } from '../api.ts';
 
@@ -13,6 +14,7 @@ export interface LightboxProps {
 export function Lightbox({ hits, index, onIndexChange, onMoreLikeThis }: LightboxProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   const opener = useRef<HTMLElement | null>(null);
+  const shown = useRef<string | null>(null);
   const hit = index === null ? undefined : hits[index];
 
   useEffect(() => {
@@ -25,10 +27,13 @@ export function Lightbox({ hits, index, onIndexChange, onMoreLikeThis }: Lightbo
     } else if (!hit && d.open) {
       if (typeof d.close === 'function') d.close();
       else d.removeAttribute('open');
-      // Keyboard users go back to the result they opened (if it is still on the page).
-      if (opener.current?.isConnected) opener.current.focus();
+      // Keyboard users go back to the result they last saw (it may be another than the one they opened).
+      const seen = shown.current && document.querySelector<HTMLElement>(`[data-hit-id="${shown.current}"]`);
+      if (seen) seen.focus();
+      else if (opener.current?.isConnected) opener.current.focus();
       opener.current = null;
     }
+    if (hit) shown.current = hit.id;
   }, [hit]);
 
   const step = (delta: number) => {
