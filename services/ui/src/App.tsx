@@ -53,6 +53,8 @@ export function App({ defaultK }: AppProps) {
   const { results, start, more } = useSearch();
   const metaNow = useRef<Meta | null>(null);
   const preview = useRef<string | null>(null);
+  // The lightbox picture that asked for the next page: it steps on once that page is in.
+  const stepAfterMore = useRef<number | null>(null);
 
   const loadMeta = useCallback(async () => {
     try {
@@ -72,6 +74,7 @@ export function App({ defaultK }: AppProps) {
         preview.current = null;
       }
       setOpen(null);
+      stepAfterMore.current = null;
       if (history !== 'none') {
         const url = writeUrl(toUrlQuery(q), kk, o) + window.location.hash;
         if (history === 'push') window.history.pushState(null, '', url);
@@ -129,6 +132,18 @@ export function App({ defaultK }: AppProps) {
   useEffect(() => {
     if (phase.status === 'done' && hits.length === 0) void loadMeta();
   }, [phase.status, hits.length, loadMeta]);
+
+  const pastEnd = useCallback(() => {
+    stepAfterMore.current = open;
+    more();
+  }, [open, more]);
+  useEffect(() => {
+    const from = stepAfterMore.current;
+    if (from !== null && hits.length > from + 1) {
+      stepAfterMore.current = null;
+      setOpen(from + 1);
+    }
+  }, [hits.length]);
 
   const facets = useFacets(query, options.mode, minScoreOf(options, meta));
 
@@ -226,7 +241,13 @@ export function App({ defaultK }: AppProps) {
             </>
           )}
         </section>
-        <Lightbox hits={hits} index={open} onIndexChange={setOpen} onMoreLikeThis={moreLikeThis} />
+        <Lightbox
+          hits={hits}
+          index={open}
+          onIndexChange={setOpen}
+          onMoreLikeThis={moreLikeThis}
+          onPastEnd={end ? undefined : pastEnd}
+        />
       </main>
       <footer>
         <RuntimeInfo meta={meta} error={metaError} onOpen={loadMeta} />
