@@ -36,6 +36,16 @@ if ('unavailable' in engine) {
   console.warn(`${bar}\n! CONTAINER SUITE SKIPPED: no Docker engine: ${engine.unavailable}\n${bar}`);
 }
 
+/** Pictures in the large library of the health test. */
+const LIBRARY = 5_000;
+
+function libraryPicture(n: number): Promise<Buffer> {
+  const background = { r: n % 256, g: Math.floor(n / 256) % 256, b: 128 };
+  return sharp({ create: { width: 160, height: 120, channels: 3, background } })
+    .png()
+    .toBuffer();
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -72,11 +82,47 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
   let env: NodeJS.ProcessEnv;
   let uiPort = 0;
   let picturesBase = '';
+  let urlFile = '';
 
   const files = ['-p', PROJECT, '-f', 'docker-compose.yml', '-f', 'test/containers/compose.override.yml'];
   const composeArgs = (args: string[]) => [...engine.compose.slice(1), ...files, ...args];
   const compose = (args: string[]) => sh(engine.compose[0], composeArgs(args), { cwd: repoRoot, env });
   const composeOut = (args: string[]) => output(engine.compose[0], composeArgs(args), env);
+
+  /** What `up --wait` waits for (docker-compose 1.29 has none): every health check passing, the ui's last, which
+   * searches through ui → search-api → Elasticsearch. Fails at once when a container exits or turns unhealthy. */
+  async function waitUntilHealthy(): Promise<void> {
+    const deadline = Date.now() + 5 * 60_000;
+    let states = '';
+    for (;;) {
+      const ids = composeOut(['ps', '-q']).split('\n').filter(Boolean);
+      const lines = ids.map((id) =>
+        output(
+          dockerCli(),
+          [
+            'inspect',
+            '-f',
+            '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}',
+            id,
+          ],
+          env,
+        ).trim(),
+      );
+      if (lines.join('\n') !== states) {
+        states = lines.join('\n');
+        say(`containers:\n  ${lines.join('\n  ')}`);
+      }
+      const ready =
+        lines.length === SERVICES.length + 2 &&
+        lines.every((l) => / running 0 healthy$/.test(l) || (/[-_]model[-_]/.test(l) && / exited 0 ?$/.test(l)));
+      if (ready) return;
+      if (lines.some((l) => / exited [1-9]/.test(l) || / unhealthy$/.test(l)) || Date.now() > deadline) {
+        compose(['logs', '--tail', '40']);
+        throw new Error(`the stack did not become healthy:\n${states}`);
+      }
+      await sleep(1000);
+    }
+  }
 
   beforeAll(async () => {
     const t0 = Date.now();
@@ -89,8 +135,10 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
       const png = sharp({ create: { width: 80, height: 60, channels: 3, background: { r, g, b } } }).png();
       files.set(`/${name}.png`, await png.toBuffer());
     }
-    pictures = http.createServer((req, res) => {
-      const body = files.get(req.url ?? '');
+    pictures = http.createServer(async (req, res) => {
+      // /library/N.png: picture N of a large library, each a colour of its own (so a document of its own).
+      const n = /^\/library\/(\d+)\.png$/.exec(req.url ?? '')?.[1];
+      const body = n === undefined ? files.get(req.url ?? '') : await libraryPicture(Number(n));
       res.writeHead(body ? 200 : 404, { 'content-type': body ? 'image/png' : 'text/plain' });
       res.end(body ?? 'not found');
     });
@@ -98,7 +146,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
     await new Promise<void>((resolve) => pictures.listen(0, gateway, resolve));
     const port = (pictures.address() as net.AddressInfo).port;
     picturesBase = `http://host.docker.internal:${port}`;
-    const urlFile = path.join(work, 'image_urls.txt');
+    urlFile = path.join(work, 'image_urls.txt');
     writeFileSync(
       urlFile,
       `${Object.keys(COLOURS)
@@ -141,37 +189,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
 
     const up = Date.now();
     compose(['up', '-d', '--no-build']);
-    // docker-compose 1.29 has no --wait: poll the health checks, which end with a search path through the ui.
-    const deadline = Date.now() + 5 * 60_000;
-    let states = '';
-    for (;;) {
-      const ids = composeOut(['ps', '-q']).split('\n').filter(Boolean);
-      const lines = ids.map((id) =>
-        output(
-          dockerCli(),
-          [
-            'inspect',
-            '-f',
-            '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}',
-            id,
-          ],
-          env,
-        ).trim(),
-      );
-      if (lines.join('\n') !== states) {
-        states = lines.join('\n');
-        say(`containers:\n  ${lines.join('\n  ')}`);
-      }
-      const ready =
-        lines.length === SERVICES.length + 2 &&
-        lines.every((l) => / running 0 healthy$/.test(l) || (/[-_]model[-_]/.test(l) && / exited 0 ?$/.test(l)));
-      if (ready) break;
-      if (lines.some((l) => / exited [1-9]/.test(l) || / unhealthy$/.test(l)) || Date.now() > deadline) {
-        compose(['logs', '--tail', '40']);
-        throw new Error(`the stack did not become healthy:\n${states}`);
-      }
-      await sleep(2000);
-    }
+    await waitUntilHealthy();
     timings['stack up (up -d to all healthy)'] = Date.now() - up;
   });
 
@@ -241,5 +259,46 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
       expect(r.status, `${service} could write to ${folder}`).not.toBe(0);
       expect(r.stderr + r.stdout).toMatch(/Read-only file system/);
     }
+  });
+
+  // Last: it replaces the stack above with a new one. Issue 18: a first start over a large library once kept
+  // `up --wait` waiting for the embedder's first round. Here the embedder runs the RN50-shaped model (a few pictures a
+  // second on a CPU, so 5,000 pictures take many minutes): the stack must still come up healthy, search must answer at
+  // once, and the index must go on filling.
+  it('comes up healthy over 5,000 pictures that take far longer to embed, answers at once, and keeps filling', async () => {
+    compose(['down', '-v', '--remove-orphans', '-t', '5']);
+    writeFileSync(
+      urlFile,
+      `${Array.from({ length: LIBRARY }, (_, n) => `${picturesBase}/library/${n}.png`).join('\n')}\n`,
+    );
+    env = { ...env, IMAGE_SEARCH_TEST_ARCH: 'rn50' };
+    const up = Date.now();
+    compose(['up', '-d', '--no-build']);
+    await waitUntilHealthy();
+    const healthy = Date.now();
+    timings['rn50 stack: up to all healthy'] = healthy - up;
+
+    const api = (route: string) => fetch(`http://127.0.0.1:${uiPort}/api${route}`);
+    let answered = false;
+    while (!answered && Date.now() - healthy < 60_000) {
+      answered = (await api('/search/text?q=a+red+picture&k=10').catch(() => null))?.ok ?? false;
+      if (!answered) await sleep(100);
+    }
+    expect(answered, 'a search answered after the stack came up healthy').toBe(true);
+    timings['rn50 stack: healthy to first search answer'] = Date.now() - healthy;
+
+    const indexed = async () => ((await (await api('/meta')).json()) as { doc_count: number }).doc_count;
+    const onDisk = () =>
+      Number(composeOut(['exec', '-T', 'embedder', 'sh', '-c', "find /data/images -name '*.png' | wc -l"]).trim());
+    const first = await indexed();
+    say(`healthy with ${first} of ${LIBRARY} pictures indexed (${onDisk()} downloaded)`);
+    expect(first).toBeLessThan(LIBRARY);
+    let later = first;
+    const deadline = Date.now() + 120_000;
+    while (later <= first && Date.now() < deadline) {
+      await sleep(2000);
+      later = await indexed();
+    }
+    expect(later, 'the index kept filling').toBeGreaterThan(first);
   });
 });
