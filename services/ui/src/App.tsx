@@ -1,15 +1,14 @@
 // The search page: what is searched and how (kept in the URL), and the calls that start searches; the hooks fetch and
 // the pieces under components/ draw.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { fetchMeta, type Hit, hitName, type Meta, type SearchResult, thumbnailSrc } from './api.ts';
+import { fetchMeta, type Hit, hitName, type Meta, thumbnailSrc } from './api.ts';
 import { dateFieldOf } from './components/DateRange.tsx';
 import { FilterChips } from './components/FilterChips.tsx';
 import { Lightbox } from './components/Lightbox.tsx';
-import { LoadMore } from './components/LoadMore.tsx';
-import { EmptyNotice, ErrorNotice, ReindexingBanner, SyntheticBanner } from './components/Notices.tsx';
+import { ReindexingBanner, SyntheticBanner } from './components/Notices.tsx';
 import { QueryPicture } from './components/QueryPicture.tsx';
 import { RefineField } from './components/RefineField.tsx';
-import { GridSkeleton, ResultGrid } from './components/ResultGrid.tsx';
+import { ResultsSection } from './components/ResultsSection.tsx';
 import { RuntimeInfo } from './components/RuntimeInfo.tsx';
 import { SearchControls } from './components/SearchControls.tsx';
 import { SearchForm } from './components/SearchForm.tsx';
@@ -30,11 +29,6 @@ function toUrlQuery(q: Query): UrlQuery {
   return { kind: 'none' };
 }
 
-function timingTitle(t: SearchResult['serverTiming']): string | undefined {
-  const parts = Object.entries(t).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`);
-  return parts.length ? `Server: ${parts.join(', ')}` : undefined;
-}
-
 /** The cutoff a search sends: the model's strong-match score when asked for, never for keyword scores. */
 function minScoreOf(o: SearchOptions, meta: Meta | null): number | undefined {
   return o.strong && o.mode !== 'keyword' && meta ? meta.strong_match_score : undefined;
@@ -53,6 +47,8 @@ export function App({ defaultK }: AppProps) {
   const { results, start, more } = useSearch();
   const metaNow = useRef<Meta | null>(null);
   const preview = useRef<string | null>(null);
+  // The lightbox picture that asked for the next page: it steps on once that page is in.
+  const stepAfterMore = useRef<number | null>(null);
 
   const loadMeta = useCallback(async () => {
     try {
@@ -72,6 +68,7 @@ export function App({ defaultK }: AppProps) {
         preview.current = null;
       }
       setOpen(null);
+      stepAfterMore.current = null;
       if (history !== 'none') {
         const url = writeUrl(toUrlQuery(q), kk, o) + window.location.hash;
         if (history === 'push') window.history.pushState(null, '', url);
@@ -124,11 +121,23 @@ export function App({ defaultK }: AppProps) {
     return () => window.removeEventListener('popstate', onPop);
   }, [initial, defaultK, loadMeta, run]);
 
-  const { hits, phase, end, last } = results;
+  const { hits, phase, end } = results;
   // An empty answer usually means an empty index: fetch the count so the message can say how far it got.
   useEffect(() => {
     if (phase.status === 'done' && hits.length === 0) void loadMeta();
   }, [phase.status, hits.length, loadMeta]);
+
+  const pastEnd = useCallback(() => {
+    stepAfterMore.current = open;
+    more();
+  }, [open, more]);
+  useEffect(() => {
+    const from = stepAfterMore.current;
+    if (from !== null && hits.length > from + 1) {
+      stepAfterMore.current = null;
+      setOpen(from + 1);
+    }
+  }, [hits.length]);
 
   const facets = useFacets(query, options.mode, minScoreOf(options, meta));
 
@@ -138,8 +147,6 @@ export function App({ defaultK }: AppProps) {
     [run, k, options],
   );
 
-  const loading = phase.status === 'loading';
-  const failed = phase.status === 'error' ? phase : null;
   const refining = query ? refines(query, options) : refineText.trim() !== '';
 
   return (
@@ -159,7 +166,7 @@ export function App({ defaultK }: AppProps) {
         <SearchForm
           text={text}
           k={k}
-          busy={loading}
+          busy={phase.status === 'loading'}
           onTextChange={setText}
           onKChange={(v) => setK(clampK(v, defaultK))}
           onSearch={(q, kk) => {
@@ -191,42 +198,21 @@ export function App({ defaultK }: AppProps) {
           onChange={(filters) => applyOptions({ ...options, filters })}
         />
         {query && query.kind !== 'text' && <QueryPicture query={query} />}
-        <section className="results" aria-label="Search results" aria-busy={loading} data-searches={results.started}>
-          <div className="status-line" role="status" aria-live="polite">
-            {loading && <span className="spinner" aria-hidden="true" />}
-            {loading && 'Searching…'}
-            {!loading && last && phase.status !== 'idle' && !(failed?.during === 'first') && (
-              <span title={timingTitle(last.serverTiming)}>
-                {hits.length} {hits.length === 1 ? 'result' : 'results'} in{' '}
-                <span className="latency" data-testid="latency">
-                  {Math.round(last.latencyMs)} ms
-                </span>
-              </span>
-            )}
-          </div>
-          {failed?.during === 'first' && query && (
-            <ErrorNotice error={failed.error} onRetry={() => run(query, k, options, 'none')} />
-          )}
-          {phase.status === 'done' && hits.length === 0 && <EmptyNotice docCount={meta?.doc_count ?? null} />}
-          {phase.status === 'idle' && meta && meta.doc_count === 0 && <EmptyNotice docCount={0} />}
-          {loading && hits.length === 0 && <GridSkeleton count={k} />}
-          {hits.length > 0 && failed?.during !== 'first' && (
-            <>
-              <ResultGrid hits={hits} stale={loading} onOpen={setOpen} />
-              {failed?.during === 'more' && <ErrorNotice error={failed.error} onRetry={more} />}
-              {!loading && !failed && (
-                <LoadMore
-                  shown={hits.length}
-                  end={end}
-                  atMax={hits.length >= (meta?.max_k ?? Number.POSITIVE_INFINITY)}
-                  loading={phase.status === 'more'}
-                  onMore={more}
-                />
-              )}
-            </>
-          )}
-        </section>
-        <Lightbox hits={hits} index={open} onIndexChange={setOpen} onMoreLikeThis={moreLikeThis} />
+        <ResultsSection
+          results={results}
+          meta={meta}
+          k={k}
+          onOpen={setOpen}
+          onRetry={() => query && run(query, k, options, 'none')}
+          onMore={more}
+        />
+        <Lightbox
+          hits={hits}
+          index={open}
+          onIndexChange={setOpen}
+          onMoreLikeThis={moreLikeThis}
+          onPastEnd={end ? undefined : pastEnd}
+        />
       </main>
       <footer>
         <RuntimeInfo meta={meta} error={metaError} onOpen={loadMeta} />

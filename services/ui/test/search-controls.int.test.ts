@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Colour, colourOf, colourPicture } from './colour-pictures.ts';
-import { type BrowserStack, startBrowserStack } from './stack.ts';
+import { type BrowserStack, repoRoot, startBrowserStack } from './stack.ts';
 
 const PICTURES: Array<[Colour, number]> = [
   ['red', 4],
@@ -87,6 +87,7 @@ describe('the search controls against the real stack', () => {
     expect(newest).toEqual(['red-4.png', 'red-3.png', 'red-2.png', 'red-1.png']);
     const oldest = await results(() => page.locator('label', { hasText: 'Oldest' }).click());
     expect(oldest).toEqual(['red-1.png', 'red-2.png', 'red-3.png', 'red-4.png']);
+    await page.screenshot({ path: path.join(repoRoot, 'test-results', 'ui-controls.png'), fullPage: true });
   });
 
   it('restores the search and its controls from the URL on reload', async () => {

@@ -1,6 +1,6 @@
 // The page's search controls against a fake search API: filter chips, dates, order, strong matches, more results,
 // refine terms and the mode, each sent to the API as its parameter and kept in the URL.
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { App } from '../src/App.tsx';
@@ -104,6 +104,17 @@ describe('more results', () => {
     expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
     const names = screen.getAllByRole('img', { name: /^pic-/ }).map((i) => i.getAttribute('alt'));
     expect(new Set(names).size).toBe(10);
+  });
+
+  it('fetches the next page when → is pressed on the last picture in the lightbox, and shows its first', async () => {
+    render(<App defaultK={3} />);
+    await searchFor('red');
+    await userEvent.click(screen.getByRole('button', { name: /pic-3\.png, score/ }));
+    const dialog = screen.getByRole('dialog', { hidden: true });
+    fireEvent.keyDown(dialog, { key: 'ArrowRight' });
+    await waitFor(() => expect(dialog.getAttribute('aria-label')).toBe('Picture pic-4.png'));
+    expect(lastText().get('from')).toBe('3');
+    expect(screen.getAllByRole('listitem')).toHaveLength(6);
   });
 
   it('stops at MAX_K from /meta', async () => {

@@ -1,6 +1,6 @@
 // One result, large: the full picture, its size, where it came from, and "More like this".
-// A native <dialog> gives focus trapping, Escape and the backdrop; ← and → step through the results; closing it puts
-// focus on the result last shown.
+// A native <dialog> gives focus trapping, Escape and the backdrop; ← and → step through the results (→ on the last
+// fetches more when there are more); closing it puts focus on the result last shown.
 import { useEffect, useRef } from 'react';
 import { apiAsset, type Hit, hitName, thumbnailSrc } from '../api.ts';
 
@@ -9,9 +9,11 @@ export interface LightboxProps {
   index: number | null;
   onIndexChange(index: number | null): void;
   onMoreLikeThis(hit: Hit): void;
+  /** → on the last picture while more results can come: fetch them (instead of going round to the first). */
+  onPastEnd?: () => void;
 }
 
-export function Lightbox({ hits, index, onIndexChange, onMoreLikeThis }: LightboxProps) {
+export function Lightbox({ hits, index, onIndexChange, onMoreLikeThis, onPastEnd }: LightboxProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   const opener = useRef<HTMLElement | null>(null);
   const shown = useRef<string | null>(null);
@@ -38,7 +40,8 @@ export function Lightbox({ hits, index, onIndexChange, onMoreLikeThis }: Lightbo
 
   const step = (delta: number) => {
     if (index === null || hits.length === 0) return;
-    onIndexChange((index + delta + hits.length) % hits.length);
+    if (delta > 0 && index === hits.length - 1 && onPastEnd) onPastEnd();
+    else onIndexChange((index + delta + hits.length) % hits.length);
   };
 
   const name = hit ? hitName(hit) : '';
