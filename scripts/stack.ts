@@ -14,6 +14,7 @@ import { ensureSyntheticModel, readManifest } from '@image-search/clip';
 import { exitOnConfigError, loadStackConfig } from '@image-search/config';
 import { isElasticsearchUp, type LocalEs, startLocalElasticsearch } from '@image-search/local-elasticsearch';
 import { prettyFactory } from 'pino-pretty';
+import { freePort } from './free-port.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READY_TIMEOUT_MS = 10 * 60_000;
@@ -113,14 +114,19 @@ function startChild(name: string, script: string, args: string[], env: NodeJS.Pr
   return { name, proc, exited };
 }
 
-async function waitForSearch(uiPort: number, children: Child[], stopping: () => boolean): Promise<boolean> {
+async function waitForSearch(
+  uiPort: number,
+  headers: Record<string, string>,
+  children: Child[],
+  stopping: () => boolean,
+): Promise<boolean> {
   const url = `http://127.0.0.1:${uiPort}/api/readyz`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastWhy = '';
   while (Date.now() < deadline && !stopping()) {
     if (children.some((c) => c.proc.exitCode !== null || c.proc.signalCode !== null)) return false;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(3000) });
       if (res.ok) return true;
       const why = await res.text();
       if (why !== lastWhy) say(`waiting for search: ${res.status} ${why.slice(0, 200)}`);
@@ -225,9 +231,16 @@ async function main(): Promise<void> {
     API_URL: `http://${apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost}:${cfg.API_PORT}`,
   };
   say(`pictures and state in ${dataDir}; URL list ${urlFile}${existsSync(urlFile) ? '' : ' (missing: add one)'}`);
+  // The downloader and the embedder have no HTTP server but their /metrics listener: one free port each.
+  const metricsPorts = { downloader: await freePort(), embedder: await freePort() };
+  const metricsEnv = (port: number) => ({ ...env, METRICS_HOST: '127.0.0.1', METRICS_PORT: String(port) });
+  say(
+    `metrics: http://127.0.0.1:${metricsPorts.downloader}/metrics (downloader), ` +
+      `http://127.0.0.1:${metricsPorts.embedder}/metrics (embedder), /metrics on the API and UI ports`,
+  );
   children = [
-    startChild('downloader', 'services/downloader/src/main.ts', [], env, 36),
-    startChild('embedder', 'services/embedder/src/main.ts', [], env, 35),
+    startChild('downloader', 'services/downloader/src/main.ts', [], metricsEnv(metricsPorts.downloader), 36),
+    startChild('embedder', 'services/embedder/src/main.ts', [], metricsEnv(metricsPorts.embedder), 35),
     startChild('search-api', 'services/search-api/src/main.ts', [], env, 32),
     startChild('ui', 'services/ui/server/main.ts', [], env, 34),
   ];
@@ -237,7 +250,11 @@ async function main(): Promise<void> {
     });
   }
 
-  if (await waitForSearch(cfg.UI_PORT, children, () => stopping)) {
+  const credentials = cfg.UI_BASIC_AUTH && `${cfg.UI_BASIC_AUTH.user}:${cfg.UI_BASIC_AUTH.password}`;
+  const uiHeaders: Record<string, string> = credentials
+    ? { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` }
+    : {};
+  if (await waitForSearch(cfg.UI_PORT, uiHeaders, children, () => stopping)) {
     say(colour(32, `ready: open http://localhost:${cfg.UI_PORT}  (API: http://localhost:${cfg.API_PORT}/docs)`));
     say('Ctrl-C stops everything');
   } else if (!stopping) {

@@ -1,10 +1,2 @@
-// A TCP port nothing listens on right now, for a process a test starts.
-import net from 'node:net';
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+// Tests share `pnpm stack`'s way of finding a port nothing listens on.
+export { freePort } from '../scripts/free-port.ts';

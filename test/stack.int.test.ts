@@ -1,6 +1,7 @@
 // `pnpm stack` as a user runs it: a URL list of generated colour pictures served from loopback, a search for "red"
 // through the UI port finds them (red first), and Ctrl-C (SIGINT to its process group, as a terminal sends it)
-// leaves nothing running.
+// leaves nothing running. It runs with API_KEYS and UI_BASIC_AUTH set, and scrapes every service's /metrics after the
+// work: the counters match what was done, and the Grafana dashboard asks only for names the services really export.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -11,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardMetricNames, offeredNames } from './dashboard.ts';
 import { freePort } from './free-port.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,6 +23,15 @@ const COLOURS: Record<string, [number, number, number]> = {
   blue: [30, 50, 220],
   yellow: [235, 215, 30],
 };
+const API_KEY = 'stack-test-key-0123456789';
+const LOGIN = 'tester:stack pass';
+const asUser = { authorization: `Basic ${Buffer.from(LOGIN).toString('base64')}` };
+
+/** The value of one series in a /metrics text (0 when it is not there yet). */
+function seriesValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -119,6 +130,8 @@ describe('pnpm stack', () => {
         UI_PORT: String(uiPort),
         POLL_SECONDS: '1',
         MODEL_DIR: '',
+        API_KEYS: API_KEY,
+        UI_BASIC_AUTH: LOGIN,
       },
     });
     stack.stdout?.on('data', (d) => {
@@ -133,7 +146,9 @@ describe('pnpm stack', () => {
     let hits: Hit[] = [];
     const deadline = Date.now() + 150_000;
     while (Date.now() < deadline && stack.exitCode === null) {
-      const res = await fetch(`http://127.0.0.1:${uiPort}/api/search/text?q=red&k=4`).catch(() => null);
+      const res = await fetch(`http://127.0.0.1:${uiPort}/api/search/text?q=red&k=4`, { headers: asUser }).catch(
+        () => null,
+      );
       if (res?.ok) {
         hits = (await res.json()) as Hit[];
         if (hits.length === 4) break;
@@ -154,6 +169,8 @@ describe('pnpm stack', () => {
     expect(output).toMatch(/\[search-api\]\s+\S+ INFO: model loaded and warmed up \{/);
     expect(output).not.toMatch(/"level":"info"/);
 
+    await checkAccessAndMetrics(hits);
+
     const pids = [...output.matchAll(/started (\S+) \(pid (\d+)\)/g)].map((m) => Number(m[2]));
     expect(pids).toHaveLength(4);
     const everything = processesWith(`DATA_DIR=${dataDir}`);
@@ -168,4 +185,50 @@ describe('pnpm stack', () => {
     expect(await portOpen(apiPort), `API port ${apiPort} still open`).toBe(false);
     expect(await portOpen(uiPort), `UI port ${uiPort} still open`).toBe(false);
   });
+
+  async function checkAccessAndMetrics(hits: Array<{ thumbnail_url: string | null }>) {
+    const api = `http://127.0.0.1:${apiPort}`;
+    const ui = `http://127.0.0.1:${uiPort}`;
+    // The API wants its key; the page's thumbnails load through the UI's proxy, which sends it.
+    expect((await fetch(`${api}/search/text?q=red`)).status).toBe(401);
+    expect((await fetch(`${api}/search/text?q=red`, { headers: { authorization: `Bearer ${API_KEY}` } })).status).toBe(
+      200,
+    );
+    expect((await fetch(`${ui}/api/search/text?q=red`)).status).toBe(401);
+    const thumbnail = await fetch(`${ui}/api${hits[0].thumbnail_url}`, { headers: asUser });
+    expect(thumbnail.status).toBe(200);
+    expect(thumbnail.headers.get('content-type')).toMatch(/^image\//);
+
+    const ports =
+      /metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics \(downloader\), http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(output);
+    expect(ports, 'the stack names the metrics ports').not.toBeNull();
+    const scrape = async (base: string) => {
+      const res = await fetch(`${base}/metrics`);
+      expect(res.status, `${base}/metrics`).toBe(200);
+      return res.text();
+    };
+    const [downloader, embedder, searchApi, page] = await Promise.all([
+      scrape(`http://127.0.0.1:${ports?.[1]}`),
+      scrape(`http://127.0.0.1:${ports?.[2]}`),
+      scrape(api),
+      scrape(ui),
+    ]);
+    const pictures = Object.keys(COLOURS).length;
+    expect(seriesValue(downloader, 'downloader_pictures_downloaded_total')).toBe(pictures);
+    expect(seriesValue(embedder, 'embedder_pictures_embedded_total')).toBe(pictures);
+    expect(seriesValue(embedder, 'embedder_pictures_in_folder')).toBe(pictures);
+    expect(seriesValue(embedder, 'embedder_round_duration_seconds_count')).toBeGreaterThan(0);
+    expect(
+      seriesValue(searchApi, 'http_request_duration_seconds_count{route="/search/text",method="GET",status="200"}'),
+    ).toBeGreaterThan(0);
+    expect(
+      seriesValue(searchApi, 'http_request_duration_seconds_count{route="/search/text",method="GET",status="401"}'),
+    ).toBe(1);
+    expect(seriesValue(searchApi, 'search_query_cache_lookups_total{result="hit"}')).toBeGreaterThan(0);
+    expect(
+      seriesValue(page, 'http_request_duration_seconds_count{route="/api",method="GET",status="200"}'),
+    ).toBeGreaterThan(0);
+    const offered = new Set([downloader, embedder, searchApi, page].flatMap((text) => [...offeredNames(text)]));
+    expect([...dashboardMetricNames()].filter((name) => !offered.has(name))).toEqual([]);
+  }
 });

@@ -36,6 +36,22 @@ if ('unavailable' in engine) {
   console.warn(`${bar}\n! CONTAINER SUITE SKIPPED: no Docker engine: ${engine.unavailable}\n${bar}`);
 }
 
+/** Pictures on the images volume before the health test's stack starts. */
+const LIBRARY = 5_000;
+
+/**
+ * Writes LIBRARY pictures, each a colour of its own (so a document of its own), into the images volume's library/
+ * folder, run with the downloader image (it has sharp and writes that volume), as a library copied in would be.
+ */
+const SEED_LIBRARY = `const sharp = require('sharp');
+(async () => {
+  require('node:fs').mkdirSync('/data/images/library', { recursive: true });
+  for (let n = 0; n < ${LIBRARY}; n++) {
+    const background = { r: n % 256, g: Math.floor(n / 256) % 256, b: 128 };
+    await sharp({ create: { width: 160, height: 120, channels: 3, background } }).png().toFile('/data/images/library/' + n + '.png');
+  }
+})();`;
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -77,6 +93,41 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
   const composeArgs = (args: string[]) => [...engine.compose.slice(1), ...files, ...args];
   const compose = (args: string[]) => sh(engine.compose[0], composeArgs(args), { cwd: repoRoot, env });
   const composeOut = (args: string[]) => output(engine.compose[0], composeArgs(args), env);
+
+  /** What `up --wait` waits for (docker-compose 1.29 has none): every health check passing, the ui's last, which
+   * searches through ui → search-api → Elasticsearch. Fails at once when a container exits or turns unhealthy. */
+  async function waitUntilHealthy(): Promise<void> {
+    const deadline = Date.now() + 5 * 60_000;
+    let states = '';
+    for (;;) {
+      const ids = composeOut(['ps', '-q']).split('\n').filter(Boolean);
+      const lines = ids.map((id) =>
+        output(
+          dockerCli(),
+          [
+            'inspect',
+            '-f',
+            '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}',
+            id,
+          ],
+          env,
+        ).trim(),
+      );
+      if (lines.join('\n') !== states) {
+        states = lines.join('\n');
+        say(`containers:\n  ${lines.join('\n  ')}`);
+      }
+      const ready =
+        lines.length === SERVICES.length + 2 &&
+        lines.every((l) => / running 0 healthy$/.test(l) || (/[-_]model[-_]/.test(l) && / exited 0 ?$/.test(l)));
+      if (ready) return;
+      if (lines.some((l) => / exited [1-9]/.test(l) || / unhealthy$/.test(l)) || Date.now() > deadline) {
+        compose(['logs', '--tail', '40']);
+        throw new Error(`the stack did not become healthy:\n${states}`);
+      }
+      await sleep(1000);
+    }
+  }
 
   beforeAll(async () => {
     const t0 = Date.now();
@@ -141,37 +192,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
 
     const up = Date.now();
     compose(['up', '-d', '--no-build']);
-    // docker-compose 1.29 has no --wait: poll the health checks, which end with a search path through the ui.
-    const deadline = Date.now() + 5 * 60_000;
-    let states = '';
-    for (;;) {
-      const ids = composeOut(['ps', '-q']).split('\n').filter(Boolean);
-      const lines = ids.map((id) =>
-        output(
-          dockerCli(),
-          [
-            'inspect',
-            '-f',
-            '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}',
-            id,
-          ],
-          env,
-        ).trim(),
-      );
-      if (lines.join('\n') !== states) {
-        states = lines.join('\n');
-        say(`containers:\n  ${lines.join('\n  ')}`);
-      }
-      const ready =
-        lines.length === SERVICES.length + 2 &&
-        lines.every((l) => / running 0 healthy$/.test(l) || (/[-_]model[-_]/.test(l) && / exited 0 ?$/.test(l)));
-      if (ready) break;
-      if (lines.some((l) => / exited [1-9]/.test(l) || / unhealthy$/.test(l)) || Date.now() > deadline) {
-        compose(['logs', '--tail', '40']);
-        throw new Error(`the stack did not become healthy:\n${states}`);
-      }
-      await sleep(2000);
-    }
+    await waitUntilHealthy();
     timings['stack up (up -d to all healthy)'] = Date.now() - up;
   });
 
@@ -241,5 +262,44 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
       expect(r.status, `${service} could write to ${folder}`).not.toBe(0);
       expect(r.stderr + r.stdout).toMatch(/Read-only file system/);
     }
+  });
+
+  // Last: it replaces the stack above with a new one. Issue 18: a first start over a large library once kept
+  // `up --wait` waiting for the embedder's first round. Here 5,000 pictures are on the images volume before the stack
+  // starts, and the embedder runs the RN50-shaped model (a few pictures a second on a CPU, so its first round takes
+  // many minutes): the stack must still come up healthy, search must answer at once, and the index must go on filling.
+  it('comes up healthy over 5,000 pictures that take far longer to embed, answers at once, and keeps filling', async () => {
+    compose(['down', '-v', '--remove-orphans', '-t', '5']);
+    env = { ...env, IMAGE_SEARCH_TEST_ARCH: 'rn50' };
+    const seeded = Date.now();
+    compose(['run', '--rm', '--no-deps', '-T', '--entrypoint', 'node', 'downloader', '-e', SEED_LIBRARY]);
+    timings['rn50 stack: 5,000 pictures written'] = Date.now() - seeded;
+    const up = Date.now();
+    compose(['up', '-d', '--no-build']);
+    await waitUntilHealthy();
+    const healthy = Date.now();
+    timings['rn50 stack: up to all healthy'] = healthy - up;
+
+    const api = (route: string) => fetch(`http://127.0.0.1:${uiPort}/api${route}`);
+    let answered = false;
+    while (!answered && Date.now() - healthy < 60_000) {
+      answered = (await api('/search/text?q=a+red+picture&k=10').catch(() => null))?.ok ?? false;
+      if (!answered) await sleep(100);
+    }
+    expect(answered, 'a search answered after the stack came up healthy').toBe(true);
+    timings['rn50 stack: healthy to first search answer'] = Date.now() - healthy;
+
+    const indexed = async () => ((await (await api('/meta')).json()) as { doc_count: number }).doc_count;
+    const first = await indexed();
+    say(`healthy with ${first} of ${LIBRARY} pictures indexed`);
+    expect(first).toBeLessThan(LIBRARY);
+    let later = first;
+    const deadline = Date.now() + 120_000;
+    while (later <= first && Date.now() < deadline) {
+      await sleep(2000);
+      later = await indexed();
+    }
+    expect(later, 'the index kept filling').toBeGreaterThan(first);
+    say(`then ${later} indexed ${((Date.now() - healthy) / 1000).toFixed(0)} s after the stack was healthy`);
   });
 });

@@ -105,6 +105,9 @@ export const combineBody = (limits: Limits) =>
       { error: 'body must be a JSON object like {"parts": [{"text": "beach"}, {"text": "people", "weight": -1}]}' },
     )
     .superRefine((v, ctx) => checkPageDepth(v, ctx, limits.maxK));
+/** The JSON body of POST /search/combine as a caller writes it (defaults not yet filled in). */
+export type CombineRequest = z.input<ReturnType<typeof combineBody>>;
+export type CombinePart = CombineRequest['parts'][number];
 
 export const facetsQuerystring = (limits: Limits) =>
   z.object({
@@ -118,6 +121,7 @@ const bucketsSchema = z.array(z.object({ value: z.string(), count: z.number().in
 export const facetsSchema = z
   .object({ host: bucketsSchema, folder: bucketsSchema, format: bucketsSchema, year: bucketsSchema })
   .describe('Counts among the best MAX_K pictures passing the filters and cutoff (and the keyword matches).');
+export type Facets = z.infer<typeof facetsSchema>;
 
 export const similarParams = z.object({
   id: z
@@ -149,9 +153,11 @@ export const hitsSchema = z.array(hitSchema).describe('Best match first.');
 
 export const errorCodeSchema = z.enum([
   'bad_request',
+  'unauthorized',
   'not_found',
   'payload_too_large',
   'unsupported_media_type',
+  'rate_limited',
   'unavailable',
   'overloaded',
   'internal',
@@ -186,6 +192,7 @@ export const metaSchema = z.object({
     .nullable()
     .describe('An index being filled for another model while this one serves: "re-indexing for MODEL: done of total".'),
   strong_match_score: z.number().describe('A min_score for "only strong matches" with this model.'),
+  max_k: z.number().int().describe('MAX_K: how deep pages reach (from + k at most this).'),
   work_queue: z
     .object({
       queued: z.number().int().describe('Pictures waiting in the queue (not counting those a worker holds now).'),

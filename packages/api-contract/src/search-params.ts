@@ -7,6 +7,9 @@ export const SORTS = ['relevance', 'newest', 'oldest'] as const;
 export const MODES = ['vector', 'keyword', 'hybrid'] as const;
 export const ORIENTATIONS = ['landscape', 'portrait', 'square'] as const;
 export const FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
+export type Sort = (typeof SORTS)[number];
+export type Mode = (typeof MODES)[number];
+export type Format = (typeof FORMATS)[number];
 
 function intParam(name: string, min: number, max: number, coerce: boolean, what: string) {
   const message = `${name} must be an integer from ${min} to ${max}`;

@@ -16,6 +16,8 @@ export interface Var<T> {
   readonly defaultText: string;
   /** What values are allowed, in words, for error messages and docs. */
   readonly allowed: string;
+  /** A secret: error messages say how long the value is, never what it is. */
+  readonly secret?: boolean;
   parse(raw: string | undefined): T;
 }
 
@@ -113,6 +115,76 @@ export function origins(): Var<string[]> {
         .split(',')
         .map((o) => o.trim().replace(/\/+$/, ''))
         .filter(Boolean),
+  };
+}
+
+// RFC 6750's token68: what a bearer token may hold.
+const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/** Comma-separated bearer keys (blanks dropped); empty means none. */
+export function apiKeys(): Var<string[]> {
+  const allowed = 'comma-separated keys, each at least 16 characters of A-Z a-z 0-9 . _ ~ + / -, or empty';
+  return {
+    defaultText: '',
+    allowed,
+    secret: true,
+    parse(raw) {
+      const keys = (raw ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean);
+      if (keys.some((k) => k.length < 16 || !TOKEN68.test(k))) throw new Error(allowed);
+      return keys;
+    },
+  };
+}
+
+export interface Credentials {
+  user: string;
+  password: string;
+}
+
+/** user:password (the user without a colon, the password anything non-empty); empty means none. */
+export function userAndPassword(): Var<Credentials | undefined> {
+  const allowed = 'user:password (a user name without ":", then a non-empty password), or empty';
+  return {
+    defaultText: '',
+    allowed,
+    secret: true,
+    parse(raw) {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const text = raw.trim();
+      const colon = text.indexOf(':');
+      if (colon < 1 || colon === text.length - 1) throw new Error(allowed);
+      return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+    },
+  };
+}
+
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(\/\d{1,3})?$/i;
+
+/**
+ * Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): empty or false for none, true for any, or
+ * comma-separated addresses, CIDR ranges and the names loopback, linklocal, uniquelocal.
+ */
+export function trustProxy(): Var<boolean | string[]> {
+  const allowed =
+    'empty or false (none), true (any), or comma-separated addresses, CIDR ranges, loopback, linklocal, uniquelocal';
+  return {
+    defaultText: '',
+    allowed,
+    parse(raw) {
+      const text = (raw ?? '').trim().toLowerCase();
+      if (text === '' || text === 'false') return false;
+      if (text === 'true') return true;
+      const list = text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      if (!list.every((t) => NAMED_RANGES.has(t) || ADDRESS.test(t))) throw new Error(allowed);
+      return list;
+    },
   };
 }
 
@@ -240,7 +312,8 @@ export function parseEnv<S extends Spec>(spec: S, env: Env = process.env): Parse
     try {
       out[name] = v.parse(env[name]);
     } catch (err) {
-      problems.push(`${name}=${JSON.stringify(env[name] ?? '')} is not valid: expected ${(err as Error).message}`);
+      const value = v.secret ? `(hidden, ${env[name]?.length ?? 0} characters)` : JSON.stringify(env[name] ?? '');
+      problems.push(`${name}=${value} is not valid: expected ${(err as Error).message}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

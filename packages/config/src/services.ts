@@ -1,6 +1,7 @@
 // One spec per service: the variable names and defaults of the original stack, plus what this one adds.
 // These specs are the single source of truth for defaults; .env.example and docker-compose.yml are checked against them.
 import {
+  apiKeys,
   bool,
   bytes,
   type Env,
@@ -16,6 +17,8 @@ import {
   parseEnv,
   seconds,
   str,
+  trustProxy,
+  userAndPassword,
 } from './env.ts';
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR'] as const;
@@ -27,6 +30,17 @@ const logging = {
 /** A long-running worker that shows no progress for this long counts as stuck (its health check fails). */
 const health = {
   HEALTH_STALE_SECONDS: seconds('180', { min: 5 }),
+};
+
+/** The /metrics listener of a service that has no HTTP server of its own (downloader, embedder); port 0: off. */
+const metricsListener = {
+  METRICS_HOST: str('0.0.0.0', 'a host name or IP address to listen on'),
+  METRICS_PORT: int(0, { min: 0, max: 65535 }),
+};
+
+/** Bearer keys the search API asks for (everything but health and metrics); the UI's proxy sends the first one. */
+const access = {
+  API_KEYS: apiKeys(),
 };
 
 const model = {
@@ -90,6 +104,7 @@ export const downloaderSpec = {
   ...queue,
   ...logging,
   ...health,
+  ...metricsListener,
   URL_FILE: str('/data/image_urls.txt', 'a file path'),
   OUTPUT_DIR: str('/data/images', 'a folder path'),
   MAX_CONCURRENCY: int(32, { min: 1, max: 1024 }),
@@ -112,6 +127,7 @@ export const downloaderSpec = {
 export const embedderSpec = {
   ...logging,
   ...health,
+  ...metricsListener,
   ...model,
   ...elasticsearch,
   ...index,
@@ -153,6 +169,12 @@ export const searchApiSpec = {
   /** Browser origins allowed to call the API directly; empty: same-origin only (the UI proxies /api). */
   CORS_ORIGINS: origins(),
   ...queue,
+  ...access,
+  /** Searches and uploads a client (by IP address) may make per minute; 0: no limit. */
+  RATE_LIMIT_PER_MINUTE: int(0, { min: 0, max: 1_000_000 }),
+  UPLOAD_RATE_LIMIT_PER_MINUTE: int(0, { min: 0, max: 1_000_000 }),
+  /** Proxies whose X-Forwarded-For names the client (for rate limits and logs). */
+  TRUST_PROXY: trustProxy(),
 };
 
 export const uiSpec = {
@@ -161,6 +183,9 @@ export const uiSpec = {
   UI_PORT: int(8501, { min: 1, max: 65535 }),
   API_URL: httpUrl('http://localhost:8000'),
   TOP_K: int(10, { min: 1, max: 20 }),
+  ...access,
+  /** user:password for the page and its /api proxy; empty: open. */
+  UI_BASIC_AUTH: userAndPassword(),
 };
 
 export const stackSpec = {
@@ -174,6 +199,8 @@ export const stackSpec = {
   MODEL_DIR: optional(),
   MODEL: str('RN50', 'an OpenCLIP model name'),
   PRETRAINED: str('openai', 'an OpenCLIP pretrained tag'),
+  /** The stack's own readiness check goes through the UI, so it needs the page's credentials. */
+  UI_BASIC_AUTH: userAndPassword(),
 };
 
 export const benchSpec = {

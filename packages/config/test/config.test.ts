@@ -141,3 +141,44 @@ describe('service configuration', () => {
     expect(all.get('ES_API_KEY')).toBe('');
   });
 });
+
+describe('access control settings', () => {
+  it('are off by default', () => {
+    expect(loadSearchApiConfig({})).toMatchObject({
+      API_KEYS: [],
+      RATE_LIMIT_PER_MINUTE: 0,
+      UPLOAD_RATE_LIMIT_PER_MINUTE: 0,
+      TRUST_PROXY: false,
+    });
+    expect(loadUiConfig({}).UI_BASIC_AUTH).toBeUndefined();
+    expect(loadEmbedderConfig({}).METRICS_PORT).toBe(0);
+  });
+
+  it('read keys, user:password and trusted proxies', () => {
+    const api = loadSearchApiConfig({
+      API_KEYS: ' aaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbb== ',
+      TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8',
+    });
+    expect(api.API_KEYS).toEqual(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb==']);
+    expect(api.TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
+    expect(loadSearchApiConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadUiConfig({ UI_BASIC_AUTH: 'anna:pa:ss word' }).UI_BASIC_AUTH).toEqual({
+      user: 'anna',
+      password: 'pa:ss word',
+    });
+  });
+
+  it('refuse malformed values in one line each, never showing a secret', () => {
+    const ui = problemsOf(() => loadUiConfig({ UI_BASIC_AUTH: 'no-colon-secret', API_KEYS: 'short' }));
+    expect(ui).toHaveLength(2);
+    expect(ui.join('\n')).not.toMatch(/no-colon-secret|short/);
+    expect(ui).toContain(
+      'UI_BASIC_AUTH=(hidden, 15 characters) is not valid: expected user:password (a user name without ":", then a ' +
+        'non-empty password), or empty',
+    );
+    expect(ui.find((p) => p.startsWith('API_KEYS='))).toMatch(/at least 16 characters/);
+    expect(problemsOf(() => loadUiConfig({ UI_BASIC_AUTH: ':password' }))).toHaveLength(1);
+    expect(problemsOf(() => loadSearchApiConfig({ TRUST_PROXY: 'the proxy' }))[0]).toMatch(/^TRUST_PROXY="the proxy"/);
+    expect(problemsOf(() => loadDownloaderConfig({ METRICS_PORT: '70000' }))[0]).toMatch(/^METRICS_PORT=/);
+  });
+});

@@ -1,6 +1,6 @@
 // What the downloader and the embedder (and search-api's upload check) agree on about stored pictures: how a picture
 // file is named, which image types are accepted and how they are told from their bytes, the record journal's format,
-// and the source URL of a stored picture.
+// and the source (URL and time) of a stored picture.
 export {
   detectImage,
   IMAGE_EXTENSIONS,
@@ -29,4 +29,4 @@ export {
   stateDir,
   stemKey,
 } from './naming.ts';
-export { readSourceUrl, SourceUrls } from './source-urls.ts';
+export { type PictureSource, readSource, SourceUrls } from './source-urls.ts';

@@ -1,4 +1,4 @@
-// Where a stored picture came from, for the embedder: the URL of the latest done record whose file it is. The journal
+// Where a stored picture came from, for the embedder: the URL and time of the latest done record whose file it is. The journal
 // line of a picture is written before the picture appears, so a file not found yet is in the lines added since the
 // last read; only byte offsets are kept, by key (~50 bytes a picture), and a lookup reads its one line again.
 import { open, stat } from 'node:fs/promises';
@@ -36,8 +36,15 @@ class OffsetsByKey {
   }
 }
 
+/** Where and when the downloader got a picture: its record's URL and time. */
+export interface PictureSource {
+  url: string;
+  /** When the downloader stored it (the record's `at`, ISO 8601). */
+  at: string;
+}
+
 /**
- * The source URLs of one images folder, read from its journal on demand and from where the last read stopped. A
+ * The sources of one images folder, read from its journal on demand and from where the last read stopped. A
  * compaction (the journal rewritten and renamed over) is noticed by the file's identity and starts the reading over.
  */
 export class SourceUrls {
@@ -53,10 +60,10 @@ export class SourceUrls {
   }
 
   /**
-   * The source URL of the picture `relPath` (relative to the images folder); null for a picture the downloader did
-   * not store (a hand-dropped one, one in a subfolder) or whose record cannot be read.
+   * The source of the picture `relPath` (relative to the images folder); null for a picture the downloader did not
+   * store (a hand-dropped one, one in a subfolder) or whose record cannot be read.
    */
-  async urlOf(relPath: string): Promise<string | null> {
+  async sourceOf(relPath: string): Promise<PictureSource | null> {
     const named = parsePictureName(relPath);
     if (!named) return null;
     const key = named.key.stem;
@@ -68,7 +75,7 @@ export class SourceUrls {
       }
       if (at === undefined) return null;
       const record = await this.recordAt(at);
-      if (record?.status === 'done' && record.file === relPath) return record.url;
+      if (record?.status === 'done' && record.file === relPath) return { url: record.url, at: record.at };
       // the journal was compacted since its offsets were read: read it again
       this.identity = '';
       this.offsets.delete(key);
@@ -131,13 +138,13 @@ export class SourceUrls {
 
 const byFolder = new Map<string, SourceUrls>();
 
-/** The source URL of a picture in `imagesDir`, through one SourceUrls a folder. See SourceUrls.urlOf. */
-export function readSourceUrl(imagesDir: string, relPath: string): Promise<string | null> {
+/** The source of a picture in `imagesDir`, through one SourceUrls a folder. See SourceUrls.sourceOf. */
+export function readSource(imagesDir: string, relPath: string): Promise<PictureSource | null> {
   let urls = byFolder.get(imagesDir);
   if (!urls) {
     urls = new SourceUrls(imagesDir);
     byFolder.set(imagesDir, urls);
   }
   // as with an unreadable line: the picture is indexed without its source rather than not at all
-  return urls.urlOf(relPath).catch(() => null);
+  return urls.sourceOf(relPath).catch(() => null);
 }

@@ -3,7 +3,7 @@ import { appendFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatRecord, readSourceUrl } from '../src/index.ts';
+import { formatRecord, readSource } from '../src/index.ts';
 
 let images: string;
 let journal: string;
@@ -25,7 +25,17 @@ function line(key: string, status: 'done' | 'failed', url: string, file: string 
   return formatRecord({ key, status, url, file, ...fields, permanent: false, at });
 }
 
-describe('readSourceUrl', () => {
+const readSourceUrl = async (dir: string, relPath: string) => (await readSource(dir, relPath))?.url ?? null;
+
+describe('readSource', () => {
+  it('gives the record time along with the URL', async () => {
+    await writeFile(journal, line('00000000000000aa', 'done', 'https://a.example/1.jpg', '00000000000000aa.jpg'));
+    expect(await readSource(images, '00000000000000aa.jpg')).toEqual({
+      url: 'https://a.example/1.jpg',
+      at: '2025-01-01T00:00:00.000Z',
+    });
+  });
+
   it('finds a picture in the journal, and pictures recorded after the first lookup', async () => {
     await writeFile(journal, line('00000000000000aa', 'done', 'https://a.example/1.jpg', '00000000000000aa.jpg'));
     expect(await readSourceUrl(images, '00000000000000aa.jpg')).toBe('https://a.example/1.jpg');

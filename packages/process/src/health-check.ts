@@ -1,7 +1,8 @@
 // Container health checks that tell the truth, without curl in the image; compose runs the compiled file:
 //   node /app/node_modules/@image-search/process/src/health-check.js <check>
 //   http URL                   the URL answers 2xx (search-api /readyz; the ui's /api/readyz, which crosses
-//                              ui → api → Elasticsearch)
+//                              ui → api → Elasticsearch), logging in with UI_BASIC_AUTH when the container has it
+//                              (the ui's page and proxy ask for it)
 //   heartbeat FILE [READABLE…] the process writing FILE (Heartbeat) is alive and making progress: idle between rounds,
 //                              or working and advancing; not "finished", so a first round of hours stays healthy. Each
 //                              READABLE file must be readable too (the downloader's URL list).
@@ -11,7 +12,9 @@ import { heartbeatProblem } from './heartbeat.ts';
 
 async function httpProblem(url: string): Promise<string | undefined> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(4000) });
+    const login = process.env.UI_BASIC_AUTH?.trim();
+    const headers = login ? { authorization: `Basic ${Buffer.from(login).toString('base64')}` } : undefined;
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(4000) });
     if (!res.ok) return `${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`;
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { exitOnConfigError, loadDownloaderConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
+import { serveMetrics } from '@image-search/metrics';
 import { stateDir } from '@image-search/picture-store';
 import { acquireFolderLock, FolderLockHeldError, Heartbeat, onShutdown } from '@image-search/process';
 import { PicturePublisher, safeUrl } from '@image-search/work-queue';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  await serveMetrics({ port: config.METRICS_PORT, host: config.METRICS_HOST, log });
   const heartbeat = new Heartbeat(path.join(stateDir(config.OUTPUT_DIR), 'heartbeat.json'), {
     staleAfterMs: config.HEALTH_STALE_SECONDS * 1000,
   });

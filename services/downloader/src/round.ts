@@ -13,6 +13,7 @@ import { adoptStoredFile } from './adopt.ts';
 import { type DownloadContext, downloadUrl, type StoredPicture } from './download.ts';
 import { HostLimit } from './host-limit.ts';
 import { KeyTable } from './key-table.ts';
+import { downloadedBytes, downloadsFailed, picturesDownloaded, roundDuration } from './metrics.ts';
 import { type RecordJournal, UrlState } from './records.ts';
 import { StoredFiles } from './stored-files.ts';
 import { listLines } from './url-list.ts';
@@ -200,6 +201,7 @@ export async function runRound(opts: RoundOptions, state: RoundState): Promise<R
   if (await journal.compactIfWorthIt()) log.info({ records: journal.size }, 'record journal compacted');
   summary.stopped = state.stop.aborted;
   summary.seconds = Math.round((performance.now() - started) / 100) / 10;
+  roundDuration.observe((performance.now() - started) / 1000);
   const cpu = process.cpuUsage(cpuAtStart);
   log[level](
     {
@@ -296,11 +298,14 @@ async function fetchAll(
     if (record.status === 'done') {
       summary.new++;
       summary.bytes += record.bytes;
+      picturesDownloaded.inc();
+      downloadedBytes.inc(record.bytes);
       log.debug({ url, file: record.file, bytes: record.bytes, attempts: record.attempts }, 'stored');
     } else {
       summary.failedTotal++;
       const reason = record.error ?? 'unknown';
       summary.failed[reason] = (summary.failed[reason] ?? 0) + 1;
+      downloadsFailed.inc({ reason });
       log.warn(
         { url, reason, detail: record.detail, attempts: record.attempts, finalUrl: record.final_url },
         `download failed: ${reason}`,

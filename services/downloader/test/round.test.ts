@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '@image-search/log';
-import { readSourceUrl } from '@image-search/picture-store';
+import { readSource } from '@image-search/picture-store';
 import type { Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatcher } from '../src/dispatcher.ts';
@@ -156,7 +156,7 @@ describe('a round over good and faulty URLs', () => {
     const record = [...records.values()].find((r) => r.file === name);
     expect(record).toMatchObject({ url: u('/chain/1'), final_url: u('/img/photo.jpg'), content_type: 'image/jpeg' });
     expect(Number.isNaN(Date.parse(record?.at ?? ''))).toBe(false);
-    for (const [p, , ext] of GOOD) expect(await readSourceUrl(out, `${stem(u(p))}${ext}`), p).toBe(u(p));
+    for (const [p, , ext] of GOOD) expect((await readSource(out, `${stem(u(p))}${ext}`))?.url, p).toBe(u(p));
   });
 
   it('records each bad URL with its reason, and whether it is permanent', async () => {

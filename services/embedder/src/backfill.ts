@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@image-search/log';
-import { readSourceUrl } from '@image-search/picture-store';
+import { readSource } from '@image-search/picture-store';
 import type { BulkOp, BulkResult, PictureFacts, StaleDoc } from '@image-search/search-index';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
@@ -63,8 +63,8 @@ async function factsOfFile(imagesDir: string, relPath: string): Promise<PictureF
       height: meta.autoOrient.height,
       format,
       bytes: info.size,
-      sourceUrl: await readSourceUrl(imagesDir, relPath),
-      addedAt: info.mtime,
+      source: await readSource(imagesDir, relPath),
+      modifiedAt: info.mtime,
       embedded: await readEmbeddedFacts(file, format),
     });
   } catch {

@@ -22,6 +22,14 @@ import { type BatchConsumer, consumeBatches, safeUrl } from '@image-search/work-
 import { embedDelivered, type QueueBatchDeps } from './consume.ts';
 import { poolSizeFor, startDecodePool } from './decode-pool.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
+import {
+  countingUnavailable,
+  inferenceQueueDepth,
+  picturesEmbedded,
+  picturesFailed,
+  picturesInFolder,
+  roundDuration,
+} from './metrics.ts';
 import { type RoundSummary, runRound } from './round.ts';
 import { StateStore } from './state.ts';
 
@@ -182,19 +190,27 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions, scan: bo
     filling?.unref();
     closers.push(async () => clearInterval(filling));
 
+    const embed = async (batch: Float32Array[]) => {
+      inferenceQueueDepth.inc();
+      try {
+        const vectors = await tower.embed(batch);
+        picturesEmbedded.inc(batch.length);
+        opts.heartbeat?.progress();
+        return vectors;
+      } finally {
+        inferenceQueueDepth.dec();
+      }
+    };
+    const es = <T>(what: string, fn: () => Promise<T>) => untilAvailable(client, logger, what, countingUnavailable(fn));
     const pipeline: QueueBatchDeps = {
       imagesDir: s.IMAGES_DIR,
       thumbnailsDir: s.THUMBNAILS_DIR,
       batchSize: s.BATCH_SIZE,
       model: spec.model,
       preprocess: (data) => decoders.preprocess(data),
-      embed: async (batch) => {
-        const vectors = await tower.embed(batch);
-        opts.heartbeat?.progress();
-        return vectors;
-      },
-      write: (ops) => untilAvailable(client, logger, 'bulk write', () => bulkWrite(client, index, ops)),
-      existing: (ids) => untilAvailable(client, logger, 'existing ids', () => existingIds(client, index, ids)),
+      embed,
+      write: (ops) => es('bulk write', () => bulkWrite(client, index, ops)),
+      existing: (ids) => es('existing ids', () => existingIds(client, index, ids)),
       logger,
       concurrency: Math.max(4, 2 * decoders.size),
     };
@@ -225,13 +241,10 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions, scan: bo
           concurrency: Math.max(4, 2 * decoders.size),
           onScanned: (n) => {
             files = n;
+            picturesInFolder.set(n);
             if (filling) reportFilling();
           },
-          embed: async (batch) => {
-            const vectors = await tower.embed(batch);
-            opts.heartbeat?.progress();
-            return vectors;
-          },
+          embed,
           logger,
         });
       } catch (err) {
@@ -243,6 +256,8 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions, scan: bo
         continue;
       }
       opts.heartbeat?.idle();
+      picturesFailed.inc(summary.failed);
+      roundDuration.observe(summary.durationMs / 1000);
       if (summary.promoted) clearInterval(filling);
       summaries.push(summary);
       opts.onRound?.(summary);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { exitOnConfigError, loadEmbedderConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
+import { serveMetrics } from '@image-search/metrics';
 import { Heartbeat, onShutdown } from '@image-search/process';
 import { runEmbedder } from './embedder.ts';
 
@@ -23,6 +24,7 @@ onShutdown({
 });
 
 try {
+  await serveMetrics({ port: cfg.METRICS_PORT, host: cfg.METRICS_HOST, log: logger });
   const heartbeat = new Heartbeat(path.join(cfg.stateDir, 'heartbeat.json'), {
     staleAfterMs: cfg.HEALTH_STALE_SECONDS * 1000,
   });

@@ -1,6 +1,7 @@
 // What the index says about a picture besides its vector: read from its path, its bytes' EXIF/IPTC/XMP metadata (with
 // exifr) and where it came from. Pure apart from readEmbeddedFacts, which only parses bytes already in memory.
 import path from 'node:path';
+import type { PictureSource } from '@image-search/picture-store';
 import { FACTS_VERSION, type Orientation, type PictureFacts } from '@image-search/search-index';
 import exifr from 'exifr';
 import sharp from 'sharp';
@@ -98,21 +99,29 @@ export interface FactsInput {
   height: number;
   format: string;
   bytes: number;
-  sourceUrl: string | null;
-  addedAt: Date;
+  /** The downloader's record of it; null for a picture put in the folder by hand. */
+  source: PictureSource | null;
+  /** The file's modification time: when a picture without a record was added. */
+  modifiedAt: Date;
   embedded: EmbeddedFacts;
+}
+
+/** When a picture was added: when the downloader stored it, else (added by hand) when its file was written. */
+export function addedAt(source: PictureSource | null, modifiedAt: Date): string {
+  const recorded = source ? Date.parse(source.at) : Number.NaN;
+  return new Date(Number.isNaN(recorded) ? modifiedAt : recorded).toISOString();
 }
 
 export function pictureFacts(i: FactsInput): PictureFacts {
   const taken_at = i.embedded.takenAt?.toISOString() ?? null;
-  const added_at = i.addedAt.toISOString();
+  const added_at = addedAt(i.source, i.modifiedAt);
   return {
     facts_version: FACTS_VERSION,
     ...pathFacts(i.path),
     taken_at,
     added_at,
     dated_at: taken_at ?? added_at,
-    source_host: sourceHost(i.sourceUrl),
+    source_host: sourceHost(i.source?.url ?? null),
     format: i.format,
     orientation: orientationOf(i.width, i.height),
     width: i.width,

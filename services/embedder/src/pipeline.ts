@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Preprocessed } from '@image-search/clip';
 import type { Logger, Progress } from '@image-search/log';
-import { mimeOf, readSourceUrl } from '@image-search/picture-store';
+import { mimeOf, readSource } from '@image-search/picture-store';
 import { WorkerDiedError } from '@image-search/process';
 import type { BulkOp, BulkResult } from '@image-search/search-index';
 import pLimit from 'p-limit';
@@ -265,13 +265,13 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
     const ops: BulkOp[] = await Promise.all(
       items.map(async (d, i) => {
         if (d.pre.thumbnail) await writeThumbnail(deps.thumbnailsDir, d.id, d.pre.thumbnail);
-        const source_url = await readSourceUrl(deps.imagesDir, d.c.path);
+        const source = await readSource(deps.imagesDir, d.c.path);
         return {
           id: d.id,
           doc: {
             path: d.c.path,
             vector: Array.from(vectors[i]),
-            source_url,
+            source_url: source?.url ?? null,
             content_type: mimeOf(d.pre.format),
             model: deps.model,
             indexed_at: indexedAt,
@@ -282,8 +282,8 @@ export async function embedCandidates(deps: PipelineDeps, candidates: Candidate[
               height: d.pre.height,
               format: d.pre.format,
               bytes: d.size,
-              sourceUrl: source_url,
-              addedAt: new Date(d.mtimeMs),
+              source,
+              modifiedAt: new Date(d.mtimeMs),
               embedded: d.embedded,
             }),
           },

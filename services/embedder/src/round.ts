@@ -1,7 +1,7 @@
 // One round: scan the folder, work out what changed, embed what is new, remove what is gone, report.
 import type { Preprocessed } from '@image-search/clip';
 import { type Logger, Progress } from '@image-search/log';
-import { readSourceUrl } from '@image-search/picture-store';
+import { readSource } from '@image-search/picture-store';
 import {
   aliasTargets,
   type BulkOp,
@@ -14,6 +14,7 @@ import {
   untilAvailable,
 } from '@image-search/search-index';
 import { backfillFacts } from './backfill.ts';
+import { countingUnavailable } from './metrics.ts';
 import { pathFacts, sourceHost } from './picture-facts.ts';
 import { embedCandidates, type PipelineCounts } from './pipeline.ts';
 import { planRound } from './plan.ts';
@@ -63,7 +64,7 @@ export interface RoundSummary extends PipelineCounts {
 export async function runRound(deps: RoundDeps): Promise<RoundSummary> {
   const t0 = performance.now();
   const { store, logger, client, index } = deps;
-  const es = <T>(what: string, fn: () => Promise<T>) => untilAvailable(client, logger, what, fn);
+  const es = <T>(what: string, fn: () => Promise<T>) => untilAvailable(client, logger, what, countingUnavailable(fn));
 
   const scanned = await scanFolder(deps.imagesDir);
   const scanMs = performance.now() - t0;
@@ -166,7 +167,7 @@ async function settleOrphans(
       const [keep] = store.pathsOf(id);
       if (keep === undefined) ops.push({ id, delete: true });
       else {
-        const source_url = await readSourceUrl(deps.imagesDir, keep);
+        const source_url = (await readSource(deps.imagesDir, keep))?.url ?? null;
         ops.push({ id, update: { path: keep, ...pathFacts(keep), source_url, source_host: sourceHost(source_url) } });
       }
     }

@@ -56,12 +56,14 @@ describe('picture facts', () => {
     await put(dirs.images, 'trips/2021/IMG_2041.jpg', camera, added);
     const fromWeb = await colourPicture('blue', 11, 'png');
     await put(dirs.images, '0123456789abcdef.png', fromWeb, added);
+    // the downloader's record time, not the file time, says when a downloaded picture was added
+    const downloaded = new Date('2024-05-01T00:00:00.000Z');
     const record = doneRecordLine({
       key: '0123456789abcdef',
       url: 'https://pics.example.org/a/b.png',
       file: '0123456789abcdef.png',
       bytes: fromWeb.length,
-      at: added,
+      at: downloaded,
     });
     await put(dirs.images, '.downloader/records.jsonl', record);
 
@@ -88,7 +90,8 @@ describe('picture facts', () => {
     const webDoc = await client.get({ index: alias, id: sha(fromWeb) });
     expect(webDoc._source).toMatchObject({
       taken_at: null,
-      dated_at: added.toISOString(),
+      added_at: downloaded.toISOString(),
+      dated_at: downloaded.toISOString(),
       folder: '',
       source_host: 'pics.example.org',
       format: 'png',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { embeddedFacts, orientationOf, pathFacts, pictureFacts, sourceHost } from '../src/picture-facts.ts';
+import { addedAt, embeddedFacts, orientationOf, pathFacts, pictureFacts, sourceHost } from '../src/picture-facts.ts';
 
 describe('picture facts', () => {
   it('gathers keywords from IPTC, XMP and EXIF once each, and the first description found', () => {
@@ -39,8 +39,8 @@ describe('picture facts', () => {
       height: 3,
       format: 'jpeg',
       bytes: 10,
-      sourceUrl: null,
-      addedAt: new Date('2024-01-01T00:00:00Z'),
+      source: null,
+      modifiedAt: new Date('2024-01-01T00:00:00Z'),
     };
     expect(pictureFacts({ ...base, embedded: { takenAt: null, keywords: [], description: null } }).dated_at).toBe(
       '2024-01-01T00:00:00.000Z',
@@ -51,5 +51,24 @@ describe('picture facts', () => {
       dated_at: taken.toISOString(),
       added_at: '2024-01-01T00:00:00.000Z',
     });
+  });
+
+  it("dates a downloaded picture's addition by its journal record, one added by hand by its file time", () => {
+    const fileTime = new Date('2024-01-01T00:00:00Z');
+    const source = { url: 'https://a.example/x.jpg', at: '2023-06-07T08:09:10.000Z' };
+    expect(addedAt(source, fileTime)).toBe('2023-06-07T08:09:10.000Z');
+    expect(addedAt(null, fileTime)).toBe('2024-01-01T00:00:00.000Z');
+    expect(addedAt({ ...source, at: 'not a time' }, fileTime)).toBe('2024-01-01T00:00:00.000Z');
+    const facts = pictureFacts({
+      path: 'x.jpg',
+      width: 4,
+      height: 3,
+      format: 'jpeg',
+      bytes: 10,
+      source,
+      modifiedAt: fileTime,
+      embedded: { takenAt: null, keywords: [], description: null },
+    });
+    expect([facts.added_at, facts.dated_at, facts.source_host]).toEqual([source.at, source.at, 'a.example']);
   });
 });

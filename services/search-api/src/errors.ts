@@ -5,12 +5,15 @@ import { EsUnavailableError } from '@image-search/search-index';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { QueueClosedError, QueueFullError } from './inference-queue.ts';
+import { countElasticsearchError } from './metrics.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
+  unauthorized: 401,
   not_found: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   unavailable: 503,
   overloaded: 503,
   internal: 500,
@@ -21,7 +24,7 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** Seconds, sent as Retry-After (503s). */
+    /** Seconds, sent as Retry-After (429s and 503s). */
     readonly retryAfter?: number,
   ) {
     super(message);
@@ -34,6 +37,8 @@ export const badRequest = (message: string) => new ApiError('bad_request', messa
 export const notFound = (message = 'not found') => new ApiError('not_found', message);
 export const tooLarge = (message: string) => new ApiError('payload_too_large', message);
 export const unsupportedMedia = (message: string) => new ApiError('unsupported_media_type', message);
+export const unauthorized = (message: string) => new ApiError('unauthorized', message);
+export const rateLimited = (message: string, retryAfter: number) => new ApiError('rate_limited', message, retryAfter);
 export const unavailable = (message: string, retryAfter = 5) => new ApiError('unavailable', message, retryAfter);
 export const overloaded = (message: string, retryAfter = 1) => new ApiError('overloaded', message, retryAfter);
 
@@ -100,12 +105,14 @@ export function toApiError(err: unknown): ApiError | null {
 
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
   if (err.retryAfter !== undefined) reply.header('Retry-After', String(err.retryAfter));
+  if (err.code === 'unauthorized') reply.header('WWW-Authenticate', 'Bearer realm="image-search"');
   const body: ErrorBody = { error: err.code, message: err.message };
   return reply.code(err.statusCode).type('application/json; charset=utf-8').send(body);
 }
 
 /** Fastify error handler: known errors keep their status; anything else is our bug, logged once, answered 500. */
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  countElasticsearchError(err);
   const known = toApiError(err);
   if (known) {
     if (known.statusCode >= 500) {

@@ -3,6 +3,7 @@
 // run together as one batch (per query, a batch of 8 costs a fraction of eight single runs).
 import type { ModelManifest } from '@image-search/clip';
 import type { InferenceQueue } from './inference-queue.ts';
+import { queryCacheLookups } from './metrics.ts';
 import { type LruCache, normaliseQuery } from './query-cache.ts';
 
 /** What the API needs of a loaded CLIP model (a @image-search/clip ClipModel satisfies it). */
@@ -68,6 +69,7 @@ export class QueryEmbedder {
   async text(text: string): Promise<Embedding> {
     const key = normaliseQuery(text);
     const hit = this.cache.get(key);
+    queryCacheLookups.inc({ result: hit ? 'hit' : 'miss' });
     if (hit) return { vector: hit, cached: true, embedMs: 0, queueMs: 0 };
     const pending = this.inFlight.get(key);
     if (pending) return pending;

@@ -8,9 +8,11 @@ import { type Client, SearchConnection } from '@image-search/search-index';
 import type { QueueCounts } from '@image-search/work-queue';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { OPEN_ROUTES, registerAccess, securityDocs } from './access.ts';
 import type { ApiContext } from './context.ts';
 import { badRequest, handleError, notFound, sendError, unavailable } from './errors.ts';
 import { InferenceQueue } from './inference-queue.ts';
+import { metricsRoutes } from './metrics.ts';
 import { LruCache } from './query-cache.ts';
 import { QueryEmbedder, type QueryModel } from './query-embedder.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -49,6 +51,8 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
   const search = new SearchConnection(config, { timeoutMs: ES_REQUEST_TIMEOUT_MS });
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // request.ip (rate limits, logs) is the client named by these proxies' X-Forwarded-For, not the proxy.
+    trustProxy: config.TRUST_PROXY,
     // One line per request from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 1000 },
@@ -104,9 +108,14 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
         { name: 'files', description: 'Pictures and thumbnails' },
         { name: 'meta', description: 'Model, index and health' },
       ],
+      ...securityDocs(config),
     },
-    transform: jsonSchemaTransform,
+    transform: (route) => {
+      const out = jsonSchemaTransform(route);
+      return OPEN_ROUTES.has(route.url) ? { ...out, schema: { ...out.schema, security: [] } } : out;
+    },
   });
+  await registerAccess(app, config);
 
   const queue = new InferenceQueue(config.MAX_CONCURRENT_INFERENCES, config.MAX_QUEUED_QUERIES);
   const serving = 'current' in model ? model : fixedServing(model, config.ES_INDEX);
@@ -136,6 +145,7 @@ export async function buildServer(deps: ServerDeps): Promise<SearchApi> {
     await search.close();
   });
 
+  await metricsRoutes(app, { queue });
   await app.register(searchRoutes, ctx);
   await app.register(fileRoutes, config);
   await app.register(metaRoutes, { ...ctx, isModelReady: () => !closing });

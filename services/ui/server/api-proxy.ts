@@ -22,7 +22,7 @@ export interface ApiProxy {
   close(): void;
 }
 
-export function createApiProxy(apiUrl: string, log: Logger): ApiProxy {
+export function createApiProxy(apiUrl: string, log: Logger, opts: { apiKey?: string } = {}): ApiProxy {
   const base = new URL(apiUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   const client = base.protocol === 'https:' ? https : http;
@@ -53,6 +53,10 @@ export function createApiProxy(apiUrl: string, log: Logger): ApiProxy {
       headers['x-forwarded-for'] = [forwardedFor, req.socket.remoteAddress].filter(Boolean).join(', ');
       headers['x-forwarded-host'] = req.headers.host ?? '';
       headers['x-forwarded-proto'] = 'http';
+      // The API gets the UI's key, so pictures and searches work in the page without the key ever reaching it; the
+      // browser's UI_BASIC_AUTH credentials are for this server only.
+      if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+      else if (/^basic /i.test(String(headers.authorization))) delete headers.authorization;
 
       const upstream = client.request(
         {

@@ -13,7 +13,17 @@ const uiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const distDir = path.join(uiRoot, 'dist');
 
 await ensureBuilt(uiRoot, distDir, log);
-const server = await createUiServer({ distDir, apiUrl: config.API_URL, topK: config.TOP_K, log });
+const server = await createUiServer({
+  distDir,
+  apiUrl: config.API_URL,
+  topK: config.TOP_K,
+  log,
+  apiKey: config.API_KEYS[0],
+  basicAuth: config.UI_BASIC_AUTH,
+});
+if (config.API_KEYS.length > 0 && !config.UI_BASIC_AUTH) {
+  log.warn('API_KEYS is set but UI_BASIC_AUTH is not: anyone who reaches UI_PORT searches through the /api proxy');
+}
 
 server.on('error', (err) => {
   log.error({ err }, 'cannot listen');
@@ -21,7 +31,13 @@ server.on('error', (err) => {
 });
 server.listen(config.UI_PORT, config.UI_HOST, () => {
   log.info(
-    { url: `http://${config.UI_HOST}:${config.UI_PORT}`, api: config.API_URL, topK: config.TOP_K },
+    {
+      url: `http://${config.UI_HOST}:${config.UI_PORT}`,
+      api: config.API_URL,
+      topK: config.TOP_K,
+      basicAuth: Boolean(config.UI_BASIC_AUTH),
+      apiKey: config.API_KEYS.length > 0,
+    },
     'ui listening',
   );
 });

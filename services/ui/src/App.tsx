@@ -1,31 +1,23 @@
-// The search page: state, URL and the calls to the API; the pieces under components/ only draw.
+// The search page: what is searched and how (kept in the URL), and the calls that start searches; the hooks fetch and
+// the pieces under components/ draw.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import {
-  ApiError,
-  fetchMeta,
-  type Hit,
-  hitName,
-  type Meta,
-  type SearchResult,
-  searchImage,
-  searchSimilar,
-  searchText,
-  thumbnailSrc,
-} from './api.ts';
+import { fetchMeta, type Hit, hitName, type Meta, thumbnailSrc } from './api.ts';
+import { dateFieldOf } from './components/DateRange.tsx';
+import { FilterChips } from './components/FilterChips.tsx';
 import { Lightbox } from './components/Lightbox.tsx';
-import { EmptyNotice, ErrorNotice, QueueProgress, ReindexingBanner, SyntheticBanner } from './components/Notices.tsx';
-import { GridSkeleton, ResultGrid } from './components/ResultGrid.tsx';
+import { QueueProgress, ReindexingBanner, SyntheticBanner } from './components/Notices.tsx';
+import { QueryPicture } from './components/QueryPicture.tsx';
+import { RefineField } from './components/RefineField.tsx';
+import { ResultsSection } from './components/ResultsSection.tsx';
 import { RuntimeInfo } from './components/RuntimeInfo.tsx';
+import { SearchControls } from './components/SearchControls.tsx';
 import { SearchForm } from './components/SearchForm.tsx';
+import { type Query, refines } from './find-page.ts';
 import { usePictureInput } from './picture-input.ts';
+import type { SearchOptions } from './search-options.ts';
 import { clampK, readUrl, type UrlQuery, writeUrl } from './url-state.ts';
-
-export type Query =
-  | { kind: 'text'; q: string }
-  | { kind: 'similar'; id: string; name?: string; thumb?: string }
-  | { kind: 'image'; file: File; preview: string };
-
-type Phase = { status: 'idle' } | { status: 'loading' } | { status: 'done' } | { status: 'error'; error: ApiError };
+import { useFacets } from './use-facets.ts';
+import { asApiError, useSearch } from './use-search.ts';
 
 export interface AppProps {
   defaultK: number;
@@ -37,34 +29,31 @@ function toUrlQuery(q: Query): UrlQuery {
   return { kind: 'none' };
 }
 
-function asApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  return new ApiError('other', (err as Error)?.message ?? String(err), 'Reload the page and try again.', 0);
-}
-
-function timingTitle(t: SearchResult['serverTiming']): string | undefined {
-  const parts = Object.entries(t).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`);
-  return parts.length ? `Server: ${parts.join(', ')}` : undefined;
+/** The cutoff a search sends: the model's strong-match score when asked for, never for keyword scores. */
+function minScoreOf(o: SearchOptions, meta: Meta | null): number | undefined {
+  return o.strong && o.mode !== 'keyword' && meta ? meta.strong_match_score : undefined;
 }
 
 export function App({ defaultK }: AppProps) {
   const initial = useRef(readUrl(window.location.search, defaultK)).current;
   const [text, setText] = useState(initial.query.kind === 'text' ? initial.query.q : '');
   const [k, setK] = useState(initial.k);
-  const [query, setQuery] = useState<Query | null>(null);
-  const [phase, setPhase] = useState<Phase>({ status: 'idle' });
-  const [result, setResult] = useState<SearchResult | null>(null);
+  const [options, setOptions] = useState(initial.options);
+  const [refineText, setRefineText] = useState(initial.options.refine);
+  const [dateField, setDateField] = useState(dateFieldOf(initial.options.filters));
   const [meta, setMeta] = useState<Meta | null>(null);
   const [metaError, setMetaError] = useState<string | null>(null);
   const [open, setOpen] = useState<number | null>(null);
-  // Counts searches started, so a watcher (the browser test, the benchmark) can tell new results from old ones.
-  const [searches, setSearches] = useState(0);
-  const inflight = useRef<AbortController | null>(null);
+  const { results, start, more } = useSearch();
+  const metaNow = useRef<Meta | null>(null);
   const preview = useRef<string | null>(null);
+  // The lightbox picture that asked for the next page: it steps on once that page is in.
+  const stepAfterMore = useRef<number | null>(null);
 
   const loadMeta = useCallback(async () => {
     try {
-      setMeta(await fetchMeta());
+      metaNow.current = await fetchMeta();
+      setMeta(metaNow.current);
       setMetaError(null);
     } catch (err) {
       const e = asApiError(err);
@@ -73,77 +62,92 @@ export function App({ defaultK }: AppProps) {
   }, []);
 
   const run = useCallback(
-    async (q: Query, kk: number, history: 'push' | 'replace' | 'none') => {
-      inflight.current?.abort();
-      const ctl = new AbortController();
-      inflight.current = ctl;
+    (q: Query, kk: number, o: SearchOptions, history: 'push' | 'replace' | 'none') => {
       if (q.kind !== 'image' && preview.current) {
         URL.revokeObjectURL(preview.current);
         preview.current = null;
       }
-      setQuery(q);
-      setSearches((n) => n + 1);
       setOpen(null);
-      setPhase({ status: 'loading' });
+      stepAfterMore.current = null;
       if (history !== 'none') {
-        const url = writeUrl(toUrlQuery(q), kk) + window.location.hash;
+        const url = writeUrl(toUrlQuery(q), kk, o) + window.location.hash;
         if (history === 'push') window.history.pushState(null, '', url);
         else window.history.replaceState(null, '', url);
       }
-      try {
-        const r =
-          q.kind === 'text'
-            ? await searchText(q.q, kk, ctl.signal)
-            : q.kind === 'similar'
-              ? await searchSimilar(q.id, kk, ctl.signal)
-              : await searchImage(q.file, kk, ctl.signal);
-        if (ctl.signal.aborted) return;
-        setResult(r);
-        setPhase({ status: 'done' });
-        // An empty answer usually means an empty index: fetch the count so the message can say how far it got.
-        if (r.hits.length === 0) void loadMeta();
-      } catch (err) {
-        if (ctl.signal.aborted || (err as Error).name === 'AbortError') return;
-        setResult(null);
-        setPhase({ status: 'error', error: asApiError(err) });
-      }
+      // Without /meta the depth is unknown: pages go on until one comes back short (or the API says how deep).
+      const maxK = metaNow.current?.max_k ?? Number.MAX_SAFE_INTEGER;
+      start({ query: q, options: o, k: kk, minScore: minScoreOf(o, metaNow.current), maxK });
     },
-    [loadMeta],
+    [start],
+  );
+
+  const query = results.search?.query;
+
+  /** New options apply to the search on the page at once. */
+  const applyOptions = useCallback(
+    (next: SearchOptions) => {
+      setOptions(next);
+      if (query) run(query, k, next, query.kind === 'image' ? 'replace' : 'push');
+    },
+    [query, k, run],
   );
 
   const searchPicture = useCallback(
     (file: File) => {
       if (preview.current) URL.revokeObjectURL(preview.current);
       preview.current = URL.createObjectURL(file);
-      void run({ kind: 'image', file, preview: preview.current }, k, 'replace');
+      run({ kind: 'image', file, preview: preview.current }, k, options, 'replace');
     },
-    [run, k],
+    [run, k, options],
   );
 
   const dragging = usePictureInput(searchPicture);
 
   useEffect(() => {
-    void loadMeta();
-    if (initial.query.kind !== 'none') void run(initial.query, initial.k, 'none');
+    // /meta first: the strong-match score and the page depth come from it.
+    void loadMeta().then(() => {
+      if (initial.query.kind !== 'none') run(initial.query, initial.k, initial.options, 'none');
+    });
     const onPop = () => {
-      const { query: uq, k: uk } = readUrl(window.location.search, defaultK);
-      setK(uk);
-      if (uq.kind === 'text') setText(uq.q);
-      if (uq.kind !== 'none') void run(uq, uk, 'none');
+      const u = readUrl(window.location.search, defaultK);
+      setK(u.k);
+      setOptions(u.options);
+      setRefineText(u.options.refine);
+      setDateField(dateFieldOf(u.options.filters));
+      if (u.query.kind === 'text') setText(u.query.q);
+      if (u.query.kind !== 'none') run(u.query, u.k, u.options, 'none');
     };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, [initial, defaultK, loadMeta, run]);
 
+  const { hits, phase, end } = results;
+  // An empty answer usually means an empty index: fetch the count so the message can say how far it got.
+  useEffect(() => {
+    if (phase.status === 'done' && hits.length === 0) void loadMeta();
+  }, [phase.status, hits.length, loadMeta]);
+
+  const pastEnd = useCallback(() => {
+    stepAfterMore.current = open;
+    more();
+  }, [open, more]);
+  useEffect(() => {
+    const from = stepAfterMore.current;
+    if (from !== null && hits.length > from + 1) {
+      stepAfterMore.current = null;
+      setOpen(from + 1);
+    }
+  }, [hits.length]);
+
+  const facets = useFacets(query, options.mode, minScoreOf(options, meta));
+
   const moreLikeThis = useCallback(
-    (hit: Hit) => {
-      void run({ kind: 'similar', id: hit.id, name: hitName(hit), thumb: thumbnailSrc(hit) }, k, 'push');
-    },
-    [run, k],
+    (hit: Hit) =>
+      run({ kind: 'similar', id: hit.id, name: hitName(hit), thumb: thumbnailSrc(hit) }, k, options, 'push'),
+    [run, k, options],
   );
 
-  const hits = result?.hits ?? [];
-  const loading = phase.status === 'loading';
+  const refining = query ? refines(query, options) : refineText.trim() !== '';
 
   return (
     <>
@@ -163,51 +167,53 @@ export function App({ defaultK }: AppProps) {
         <SearchForm
           text={text}
           k={k}
-          busy={loading}
+          busy={phase.status === 'loading'}
           onTextChange={setText}
           onKChange={(v) => setK(clampK(v, defaultK))}
-          onSearch={(q, kk) => void run({ kind: 'text', q }, kk, 'push')}
+          onSearch={(q, kk) => {
+            const next = { ...options, refine: refineText.trim() };
+            setOptions(next);
+            run({ kind: 'text', q }, kk, next, 'push');
+          }}
           onPicture={searchPicture}
         />
-        {query && query.kind !== 'text' && (
-          <div className="query-picture">
-            <img
-              src={query.kind === 'image' ? query.preview : query.thumb}
-              alt=""
-              onError={(e) => {
-                e.currentTarget.hidden = true;
-              }}
-            />
-            <span>
-              Pictures like{' '}
-              <strong>
-                {query.kind === 'image' ? query.file.name || 'the pasted picture' : (query.name ?? query.id)}
-              </strong>
-            </span>
-          </div>
-        )}
-        <section className="results" aria-label="Search results" aria-busy={loading} data-searches={searches}>
-          <div className="status-line" role="status" aria-live="polite">
-            {loading && <span className="spinner" aria-hidden="true" />}
-            {loading && 'Searching…'}
-            {phase.status === 'done' && result && (
-              <span title={timingTitle(result.serverTiming)}>
-                {hits.length} {hits.length === 1 ? 'result' : 'results'} in{' '}
-                <span className="latency" data-testid="latency">
-                  {Math.round(result.latencyMs)} ms
-                </span>
-              </span>
-            )}
-          </div>
-          {phase.status === 'error' && (
-            <ErrorNotice error={phase.error} onRetry={query ? () => void run(query, k, 'none') : undefined} />
-          )}
-          {phase.status === 'done' && hits.length === 0 && <EmptyNotice docCount={meta?.doc_count ?? null} />}
-          {phase.status === 'idle' && meta && meta.doc_count === 0 && <EmptyNotice docCount={0} />}
-          {loading && hits.length === 0 && <GridSkeleton count={k} />}
-          {hits.length > 0 && phase.status !== 'error' && <ResultGrid hits={hits} stale={loading} onOpen={setOpen} />}
-        </section>
-        <Lightbox hits={hits} index={open} onIndexChange={setOpen} onMoreLikeThis={moreLikeThis} />
+        <RefineField
+          value={refineText}
+          disabled={query?.kind === 'image'}
+          onChange={setRefineText}
+          onApply={(refine) => applyOptions({ ...options, refine })}
+        />
+        <SearchControls
+          options={options}
+          refining={refining}
+          strongScore={meta?.strong_match_score ?? null}
+          dateField={dateField}
+          onDateFieldChange={setDateField}
+          onChange={applyOptions}
+        />
+        <FilterChips
+          facets={facets.facets}
+          error={facets.error}
+          filters={options.filters}
+          dateField={dateField}
+          onChange={(filters) => applyOptions({ ...options, filters })}
+        />
+        {query && query.kind !== 'text' && <QueryPicture query={query} />}
+        <ResultsSection
+          results={results}
+          meta={meta}
+          k={k}
+          onOpen={setOpen}
+          onRetry={() => query && run(query, k, options, 'none')}
+          onMore={more}
+        />
+        <Lightbox
+          hits={hits}
+          index={open}
+          onIndexChange={setOpen}
+          onMoreLikeThis={moreLikeThis}
+          onPastEnd={end ? undefined : pastEnd}
+        />
       </main>
       <footer>
         <RuntimeInfo meta={meta} error={metaError} onOpen={loadMeta} />

@@ -1,8 +1,20 @@
 // The search-api as the page sees it: every call goes through the UI server's /api proxy (one origin), and every
 // failure becomes an ApiError whose `hint` tells a person what to do next. The shapes are the API's own contract.
-import type { ErrorBody, ErrorCode, Hit, Meta } from '@image-search/api-contract';
+import type {
+  CombinePart,
+  CombineRequest,
+  ErrorBody,
+  ErrorCode,
+  Facets,
+  Hit,
+  Meta,
+  Mode,
+} from '@image-search/api-contract';
 
-export type { Hit, Meta };
+export type { Facets, Hit, Meta };
+
+/** What every search sends besides what it looks for (page, cutoff, order, filters), in the API's own names. */
+export type PageParams = Omit<CombineRequest, 'parts'>;
 
 export interface SearchResult {
   hits: Hit[];
@@ -142,19 +154,50 @@ async function timedSearch(path: string, init: RequestInit): Promise<SearchResul
   return { hits, latencyMs, serverTiming: parseServerTiming(res.headers.get('server-timing')) };
 }
 
-export function searchText(q: string, k: number, signal?: AbortSignal): Promise<SearchResult> {
-  const params = new URLSearchParams({ q, k: String(k) });
-  return timedSearch(`/search/text?${params}`, { signal });
+/** A query string of the parameters that are set; lists as comma-separated values, as the API reads them. */
+export function queryString(params: Record<string, unknown>): URLSearchParams {
+  const p = new URLSearchParams();
+  for (const [name, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue;
+    p.set(name, Array.isArray(v) ? v.join(',') : String(v));
+  }
+  return p;
 }
 
-export function searchSimilar(id: string, k: number, signal?: AbortSignal): Promise<SearchResult> {
-  return timedSearch(`/search/similar/${encodeURIComponent(id)}?k=${k}`, { signal });
+export function searchText(q: string, mode: Mode, params: PageParams, signal?: AbortSignal): Promise<SearchResult> {
+  return timedSearch(`/search/text?${queryString({ q, mode, ...params })}`, { signal });
 }
 
-export function searchImage(file: Blob, k: number, signal?: AbortSignal): Promise<SearchResult> {
+export function searchSimilar(id: string, params: PageParams, signal?: AbortSignal): Promise<SearchResult> {
+  return timedSearch(`/search/similar/${encodeURIComponent(id)}?${queryString(params)}`, { signal });
+}
+
+export function searchImage(file: Blob, params: PageParams, signal?: AbortSignal): Promise<SearchResult> {
   const form = new FormData();
   form.append('file', file, (file as File).name || 'pasted-image');
-  return timedSearch(`/search/image?k=${k}`, { method: 'POST', body: form, signal });
+  return timedSearch(`/search/image?${queryString(params)}`, { method: 'POST', body: form, signal });
+}
+
+/** Query arithmetic: the search and its refine terms as weighted parts. */
+export function searchCombine(parts: CombinePart[], params: PageParams, signal?: AbortSignal): Promise<SearchResult> {
+  const body: CombineRequest = { parts, ...params };
+  return timedSearch('/search/combine', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+}
+
+/** Counts per host, folder, format and year among what a text search finds. */
+export async function fetchFacets(
+  q: string,
+  mode: Mode,
+  params: Pick<PageParams, 'min_score'>,
+  signal?: AbortSignal,
+): Promise<Facets> {
+  const res = await request(`/search/facets?${queryString({ q, mode, ...params })}`, { signal });
+  return (await res.json()) as Facets;
 }
 
 export async function fetchMeta(signal?: AbortSignal): Promise<Meta> {

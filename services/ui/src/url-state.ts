@@ -1,5 +1,7 @@
-// The search in the page URL, so a link can be shared and a reload repeats it: ?q=red&k=8 or ?similar=<id>&k=8.
-// A search by picture cannot be written into a URL; it keeps only k.
+// The search in the page URL, so a link can be shared and a reload repeats it: ?q=red&k=8 or ?similar=<id>&k=8, plus
+// the options that differ from the defaults (search-options.ts). A search by picture cannot be written into a URL; it
+// keeps k and the options.
+import { readOptions, type SearchOptions, writeOptions } from './search-options.ts';
 
 export type UrlQuery = { kind: 'text'; q: string } | { kind: 'similar'; id: string } | { kind: 'none' };
 
@@ -12,20 +14,28 @@ export function clampK(value: unknown, fallback: number): number {
   return Math.min(K_MAX, Math.max(K_MIN, Math.round(n)));
 }
 
-export function readUrl(search: string, defaultK: number): { query: UrlQuery; k: number } {
-  const p = new URLSearchParams(search);
-  const k = p.has('k') ? clampK(p.get('k'), defaultK) : defaultK;
-  const q = p.get('q')?.trim();
-  if (q) return { query: { kind: 'text', q }, k };
-  const id = p.get('similar')?.trim();
-  if (id) return { query: { kind: 'similar', id }, k };
-  return { query: { kind: 'none' }, k };
+export interface UrlState {
+  query: UrlQuery;
+  k: number;
+  options: SearchOptions;
 }
 
-export function writeUrl(query: UrlQuery, k: number): string {
+export function readUrl(search: string, defaultK: number): UrlState {
+  const p = new URLSearchParams(search);
+  const k = p.has('k') ? clampK(p.get('k'), defaultK) : defaultK;
+  const options = readOptions(p);
+  const q = p.get('q')?.trim();
+  if (q) return { query: { kind: 'text', q }, k, options };
+  const id = p.get('similar')?.trim();
+  if (id) return { query: { kind: 'similar', id }, k, options };
+  return { query: { kind: 'none' }, k, options };
+}
+
+export function writeUrl(query: UrlQuery, k: number, options: SearchOptions): string {
   const p = new URLSearchParams();
   if (query.kind === 'text') p.set('q', query.q);
   if (query.kind === 'similar') p.set('similar', query.id);
   p.set('k', String(k));
+  writeOptions(p, options);
   return `?${p}`;
 }

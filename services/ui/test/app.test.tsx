@@ -1,22 +1,11 @@
 // The whole page against a fake search API at the fetch seam: what a person types, sees and gets told.
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { App } from '../src/App.tsx';
-import { FakeApi, hits, META } from './fake-api.ts';
+import { hits, META, withFakeApi } from './fake-api.ts';
 
-let api: FakeApi;
-
-beforeEach(() => {
-  api = new FakeApi();
-  vi.stubGlobal('fetch', api.fetch);
-  window.history.replaceState(null, '', '/');
-});
-
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-});
+const fake = withFakeApi();
 
 async function searchFor(text: string) {
   const prompt = screen.getByRole('searchbox');
@@ -29,7 +18,7 @@ describe('text search', () => {
     render(<App defaultK={6} />);
     await searchFor('red');
     await waitFor(() => expect(screen.getAllByRole('img', { name: /^pic-\d+\.png$/ })).toHaveLength(6));
-    const call = api.callsTo('GET /search/text')[0];
+    const call = fake().callsTo('GET /search/text')[0];
     expect([call.query.get('q'), call.query.get('k')]).toEqual(['red', '6']);
     expect(screen.getByTestId('latency').textContent).toMatch(/^\d+ ms$/);
     expect(screen.getByText(/6 results in/)).toBeTruthy();
@@ -41,7 +30,7 @@ describe('text search', () => {
     fireEvent.change(screen.getByRole('slider', { name: 'How many images' }), { target: { value: '3' } });
     await searchFor('green');
     await waitFor(() => expect(screen.getAllByRole('listitem')).toHaveLength(3));
-    expect(api.callsTo('GET /search/text')[0].query.get('k')).toBe('3');
+    expect(fake().callsTo('GET /search/text')[0].query.get('k')).toBe('3');
   });
 
   it('repeats the search in the URL on load, so a shared link or a reload shows the same results', async () => {
@@ -50,12 +39,12 @@ describe('text search', () => {
     await waitFor(() => expect(screen.getAllByRole('listitem')).toHaveLength(4));
     expect((screen.getByRole('searchbox') as HTMLInputElement).value).toBe('blue sky');
     expect((screen.getByRole('slider') as HTMLInputElement).value).toBe('4');
-    expect(api.callsTo('GET /search/text').at(-1)?.query.get('q')).toBe('blue sky');
+    expect(fake().callsTo('GET /search/text').at(-1)?.query.get('q')).toBe('blue sky');
   });
 
   it('says when the index is empty, with how many pictures there are so far', async () => {
-    api.on('GET /search/text', () => ({ json: [] }));
-    api.on('GET /meta', () => ({ json: { ...META, doc_count: 0 } }));
+    fake().on('GET /search/text', () => ({ json: [] }));
+    fake().on('GET /meta', () => ({ json: { ...META, doc_count: 0 } }));
     render(<App defaultK={10} />);
     await searchFor('anything');
     expect(await screen.findByText('Nothing indexed yet — 0 pictures so far.')).toBeTruthy();
@@ -64,7 +53,7 @@ describe('text search', () => {
 
 describe('errors that say what to do', () => {
   it('when the search API is down', async () => {
-    api.on('GET /search/text', () => ({
+    fake().on('GET /search/text', () => ({
       status: 502,
       json: { error: 'unavailable', message: 'The search API at http://api:8000 is not answering (ECONNREFUSED).' },
       headers: { 'x-ui-proxy': 'upstream-unreachable' },
@@ -78,7 +67,7 @@ describe('errors that say what to do', () => {
 
   it('when Elasticsearch is down, with the API message, and recovers with Try again', async () => {
     let down = true;
-    api.on('GET /search/text', (c) =>
+    fake().on('GET /search/text', (c) =>
       down
         ? { status: 503, json: { error: 'unavailable', message: 'Elasticsearch at http://es:9200 is unreachable' } }
         : { json: hits(Number(c.query.get('k'))) },
@@ -95,7 +84,7 @@ describe('errors that say what to do', () => {
   });
 
   it('when the request itself is wrong, with the API message', async () => {
-    api.on('GET /search/text', () => ({
+    fake().on('GET /search/text', () => ({
       status: 400,
       json: { error: 'bad_request', message: 'q must be at most 1000 characters' },
     }));
@@ -115,7 +104,7 @@ describe('runtime info and the synthetic warning', () => {
   });
 
   it('shows a warning banner when the model is synthetic', async () => {
-    api.on('GET /meta', () => ({ json: { ...META, synthetic: true } }));
+    fake().on('GET /meta', () => ({ json: { ...META, synthetic: true } }));
     render(<App defaultK={10} />);
     expect((await screen.findByRole('alert')).textContent).toMatch(/matches colours, not meaning/);
   });
@@ -129,8 +118,8 @@ describe('lightbox and more like this', () => {
     const dialog = screen.getByRole('dialog', { hidden: true });
     expect(within(dialog).getByText('640 × 480 px')).toBeTruthy();
     await userEvent.click(within(dialog).getByRole('button', { name: 'More like this', hidden: true }));
-    await waitFor(() => expect(api.callsTo('GET /search/similar/id2')).toHaveLength(1));
-    expect(api.callsTo('GET /search/similar/id2')[0].query.get('k')).toBe('4');
+    await waitFor(() => expect(fake().callsTo('GET /search/similar/id2')).toHaveLength(1));
+    expect(fake().callsTo('GET /search/similar/id2')[0].query.get('k')).toBe('4');
     expect(window.location.search).toBe('?similar=id2&k=4');
     expect(await screen.findByText('pic-2.png', { selector: 'strong' })).toBeTruthy();
   });
@@ -158,7 +147,7 @@ describe('search by picture', () => {
     render(<App defaultK={8} />);
     await userEvent.upload(screen.getByLabelText('Choose a picture to search with'), png());
     await waitFor(() => expect(screen.getAllByRole('listitem')).toHaveLength(8));
-    const call = api.callsTo('POST /search/image')[0];
+    const call = fake().callsTo('POST /search/image')[0];
     expect(call.query.get('k')).toBe('8');
     const sent = (call.body as FormData).get('file') as File;
     expect(sent.name).toBe('blue.png');
@@ -175,8 +164,8 @@ describe('search by picture', () => {
       window.dispatchEvent(drop);
     });
     expect(drop.defaultPrevented).toBe(true);
-    await waitFor(() => expect(api.callsTo('POST /search/image')).toHaveLength(1));
-    expect(((api.callsTo('POST /search/image')[0].body as FormData).get('file') as File).name).toBe('blue.png');
+    await waitFor(() => expect(fake().callsTo('POST /search/image')).toHaveLength(1));
+    expect(((fake().callsTo('POST /search/image')[0].body as FormData).get('file') as File).name).toBe('blue.png');
   });
 
   it('searches with a pasted picture', async () => {
@@ -186,11 +175,11 @@ describe('search by picture', () => {
     await act(async () => {
       window.dispatchEvent(paste);
     });
-    await waitFor(() => expect(api.callsTo('POST /search/image')).toHaveLength(1));
+    await waitFor(() => expect(fake().callsTo('POST /search/image')).toHaveLength(1));
   });
 
   it('says what to do when the picture is refused', async () => {
-    api.on('POST /search/image', () => ({
+    fake().on('POST /search/image', () => ({
       status: 415,
       json: { error: 'unsupported_media_type', message: 'the file is not a picture this server can read' },
     }));

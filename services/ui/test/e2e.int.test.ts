@@ -1,36 +1,19 @@
 // The search page in a real browser (Debian's chromium) against the real stack: Elasticsearch, the embedder and the
 // search-api with the tiny synthetic model, and generated colour pictures.
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ensureSyntheticModel } from '@image-search/clip';
-import type { Browser, Page } from 'playwright-core';
-import sharp from 'sharp';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Colour, colourOf, colourPicture } from './colour-pictures.ts';
 import {
   AFTER_PAINT,
-  type ApiEnv,
-  type Child,
-  deleteIndices,
-  indexOnce,
-  launchChromium,
+  type BrowserStack,
   repoRoot,
   resultsLoaded,
   SEARCHES_STARTED,
-  startSearchApi,
-  startUi,
+  startBrowserStack,
 } from './stack.ts';
 
-const COLOURS = {
-  red: [215, 25, 35],
-  blue: [25, 55, 215],
-  green: [35, 170, 50],
-  yellow: [240, 215, 40],
-  purple: [125, 35, 160],
-  white: [240, 240, 240],
-} as const;
-type Colour = keyof typeof COLOURS;
 const PICTURES: Array<[Colour, number]> = [
   ['red', 4],
   ['blue', 4],
@@ -42,65 +25,22 @@ const PICTURES: Array<[Colour, number]> = [
 const DOCS = PICTURES.reduce((n, [, count]) => n + count, 0);
 const TOP_K = 6;
 
-/** A mostly-`colour` picture, lighter at the top; `variant` changes its bytes. */
-async function colourPicture(colour: Colour, variant: number): Promise<Buffer> {
-  const [r, g, b] = COLOURS[colour];
-  const w = 240;
-  const h = 180;
-  const px = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    const shade = 1.12 - (0.24 * y) / h;
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 3;
-      const noise = ((x * 7919 + y * 104729 + variant * 15485863) % 17) - 8;
-      px[i] = Math.max(0, Math.min(255, r * shade + noise));
-      px[i + 1] = Math.max(0, Math.min(255, g * shade + noise));
-      px[i + 2] = Math.max(0, Math.min(255, b * shade + noise));
-    }
-  }
-  return sharp(px, { raw: { width: w, height: h, channels: 3 } })
-    .png()
-    .toBuffer();
-}
-
-const colourOf = (fileName: string) => fileName.split('-')[0];
-
-let work: string;
-let env: ApiEnv;
-let api: { url: string; child: Child } | undefined;
-let ui: { url: string; child: Child } | undefined;
-let browser: Browser | undefined;
+let stack: BrowserStack | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  const esHost = process.env.ES_HOST ?? 'http://127.0.0.1:9200';
-  work = await mkdtemp(path.join(os.tmpdir(), 'ui-e2e-'));
-  env = {
-    ES_HOST: esHost,
-    ES_INDEX: `test-ui-e2e-${randomBytes(4).toString('hex')}`,
-    MODEL_DIR: await ensureSyntheticModel('tiny', path.join(os.tmpdir(), 'image-search-models', 'tiny')),
-    IMAGES_DIR: path.join(work, 'images'),
-    THUMBNAILS_DIR: path.join(work, 'thumbnails'),
-  };
-  await mkdir(env.IMAGES_DIR, { recursive: true });
-  for (const [colour, count] of PICTURES) {
-    for (let v = 1; v <= count; v++) {
-      await writeFile(path.join(env.IMAGES_DIR, `${colour}-${v}.png`), await colourPicture(colour, v));
+  stack = await startBrowserStack('ui-e2e', TOP_K, async (imagesDir) => {
+    for (const [colour, count] of PICTURES) {
+      for (let v = 1; v <= count; v++) {
+        await writeFile(path.join(imagesDir, `${colour}-${v}.png`), await colourPicture(colour, v));
+      }
     }
-  }
-  await indexOnce(env, path.join(work, 'state'));
-  api = await startSearchApi(env);
-  ui = await startUi(api.url, TOP_K);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+  page = stack.page;
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await ui?.child.stop();
-  await api?.child.stop();
-  if (env) await deleteIndices(env.ES_HOST, env.ES_INDEX);
-  if (work) await rm(work, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 /**
@@ -117,7 +57,7 @@ async function searchResults(k: number, action: () => Promise<unknown>, newPage 
 
 describe('the search page against the real stack', () => {
   it('finds the red pictures for "red" and shows k thumbnails with scores and the latency', async () => {
-    await page.goto(ui!.url);
+    await page.goto(stack!.ui.url);
     await page.getByRole('searchbox', { name: /describe the pictures/i }).fill('red');
     const names = await searchResults(TOP_K, () => page.keyboard.press('Enter'));
     expect(names).toHaveLength(TOP_K);
@@ -195,7 +135,7 @@ describe('the search page against the real stack', () => {
   });
 
   it('says the search API is down, and what to do, when it stops', async () => {
-    await api!.child.stop();
+    await stack!.api.child.stop();
     await page.getByRole('searchbox').fill('yellow');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'not answering' });

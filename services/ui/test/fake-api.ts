@@ -1,5 +1,7 @@
 // A stand-in for the search API at the fetch seam: routes by method and path, records every call.
-import type { Hit, Meta } from '../src/api.ts';
+import { cleanup } from '@testing-library/react';
+import { afterEach, beforeEach, vi } from 'vitest';
+import type { Facets, Hit, Meta } from '../src/api.ts';
 
 export interface FakeCall {
   method: string;
@@ -30,9 +32,20 @@ export function hit(n: number, extra: Partial<Hit> = {}): Hit {
   };
 }
 
-export function hits(count: number): Hit[] {
-  return Array.from({ length: count }, (_, i) => hit(i + 1));
+/** `count` hits numbered from `from` + 1, as page `from` of a search answers. */
+export function hits(count: number, from = 0): Hit[] {
+  return Array.from({ length: count }, (_, i) => hit(from + i + 1));
 }
+
+export const FACETS: Facets = {
+  host: [
+    { value: 'a.example', count: 5 },
+    { value: 'b.example', count: 2 },
+  ],
+  folder: [{ value: 'trips', count: 4 }],
+  format: [{ value: 'png', count: 7 }],
+  year: [{ value: '2024', count: 7 }],
+};
 
 export const META: Meta = {
   model_name: 'tiny/synthetic',
@@ -50,6 +63,7 @@ export const META: Meta = {
   concrete_index: 'images-tiny-v1',
   provider: 'cpu',
   strong_match_score: 0.62,
+  max_k: 100,
   cluster_status: 'green',
   reindexing: null,
   work_queue: null,
@@ -61,7 +75,14 @@ export class FakeApi {
 
   constructor() {
     this.on('GET /meta', () => ({ json: META }));
-    this.on('GET /search/text', (c) => ({ json: hits(Number(c.query.get('k') ?? 10)) }));
+    this.on('GET /search/text', (c) => ({
+      json: hits(Number(c.query.get('k') ?? 10), Number(c.query.get('from') ?? 0)),
+    }));
+    this.on('GET /search/facets', () => ({ json: FACETS }));
+    this.on('POST /search/combine', (c) => {
+      const body = JSON.parse(String(c.body)) as { k: number; from: number };
+      return { json: hits(body.k, body.from) };
+    });
     this.on('GET /search/similar', (c) => ({ json: hits(Number(c.query.get('k') ?? 10)) }));
     this.on('POST /search/image', (c) => ({ json: hits(Number(c.query.get('k') ?? 10)) }));
   }
@@ -92,4 +113,19 @@ export class FakeApi {
     if (reply === 'network-error') throw new TypeError('Failed to fetch');
     return Response.json(reply.json, { status: reply.status ?? 200, headers: reply.headers });
   };
+}
+
+/** A fresh FakeApi in place of fetch, and a clean URL, for each test of the file that calls this; returns it. */
+export function withFakeApi(): () => FakeApi {
+  let api: FakeApi;
+  beforeEach(() => {
+    api = new FakeApi();
+    vi.stubGlobal('fetch', api.fetch);
+    window.history.replaceState(null, '', '/');
+  });
+  afterEach(() => {
+    cleanup();
+    vi.unstubAllGlobals();
+  });
+  return () => api;
 }

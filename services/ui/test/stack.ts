@@ -2,11 +2,15 @@
 // repository with tsx, the UI server on a free port, and Debian's chromium driven by playwright-core.
 // No DOM types here: this file is also type-checked with the root (Node-only) settings through bench/ui.ts.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { ensureSyntheticModel } from '@image-search/clip';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const TSX = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
@@ -164,6 +168,58 @@ export async function deleteIndices(esHost: string, prefix: string): Promise<voi
     .map((r) => r.index)
     .filter((n) => n.startsWith(prefix));
   if (names.length > 0) await fetch(`${esHost}/${names.join(',')}`, { method: 'DELETE' });
+}
+
+export interface BrowserStack {
+  env: ApiEnv;
+  api: { url: string; child: Child };
+  ui: { url: string; child: Child };
+  page: Page;
+  /** Stops what started and deletes the index and the pictures; safe to call after a failed start. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A browser test's stack: the pictures `fill` writes into IMAGES_DIR indexed by the embedder with the tiny synthetic
+ * model into a fresh index, the search-api on it, the UI server with TOP_K `topK`, and a chromium page.
+ */
+export async function startBrowserStack(
+  name: string,
+  topK: number,
+  fill: (imagesDir: string) => Promise<void>,
+): Promise<BrowserStack> {
+  const work = await mkdtemp(path.join(os.tmpdir(), `${name}-`));
+  const env: ApiEnv = {
+    ES_HOST: process.env.ES_HOST ?? 'http://127.0.0.1:9200',
+    ES_INDEX: `test-${name}-${randomBytes(4).toString('hex')}`,
+    MODEL_DIR: await ensureSyntheticModel('tiny', path.join(os.tmpdir(), 'image-search-models', 'tiny')),
+    IMAGES_DIR: path.join(work, 'images'),
+    THUMBNAILS_DIR: path.join(work, 'thumbnails'),
+  };
+  const started: { api?: { child: Child }; ui?: { child: Child }; browser?: Browser } = {};
+  const stop = async () => {
+    await started.browser?.close();
+    await started.ui?.child.stop();
+    await started.api?.child.stop();
+    await deleteIndices(env.ES_HOST, env.ES_INDEX);
+    await rm(work, { recursive: true, force: true });
+  };
+  try {
+    await mkdir(env.IMAGES_DIR, { recursive: true });
+    await fill(env.IMAGES_DIR);
+    await indexOnce(env, path.join(work, 'state'));
+    const api = await startSearchApi(env);
+    started.api = api;
+    const ui = await startUi(api.url, topK);
+    started.ui = ui;
+    const browser = await launchChromium();
+    started.browser = browser;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    return { env, api, ui, page, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 /** How many searches the page has started (the results section's data-searches). */

@@ -58,6 +58,7 @@ export async function metaRoutes(fastify: FastifyInstance, ctx: ApiContext & { i
           total: filling.total,
         },
         strong_match_score: strongMatchScore(modelName(model.manifest), model.manifest.synthetic),
+        max_k: config.MAX_K,
         work_queue: queue,
       };
     },

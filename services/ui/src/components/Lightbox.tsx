@@ -1,5 +1,6 @@
 // One result, large: the full picture, its size, where it came from, and "More like this".
-// A native <dialog> gives focus trapping, Escape and the backdrop; arrow keys step through the results.
+// A native <dialog> gives focus trapping, Escape and the backdrop; ← and → step through the results (→ on the last
+// fetches more when there are more); closing it puts focus on the result last shown.
 import { useEffect, useRef } from 'react';
 import { apiAsset, type Hit, hitName, thumbnailSrc } from '../api.ts';
 
@@ -8,11 +9,14 @@ export interface LightboxProps {
   index: number | null;
   onIndexChange(index: number | null): void;
   onMoreLikeThis(hit: Hit): void;
+  /** → on the last picture while more results can come: fetch them (instead of going round to the first). */
+  onPastEnd?: () => void;
 }
 
-export function Lightbox({ hits, index, onIndexChange, onMoreLikeThis }: LightboxProps) {
+export function Lightbox({ hits, index, onIndexChange, onMoreLikeThis, onPastEnd }: LightboxProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   const opener = useRef<HTMLElement | null>(null);
+  const shown = useRef<string | null>(null);
   const hit = index === null ? undefined : hits[index];
 
   useEffect(() => {
@@ -25,15 +29,19 @@ export function Lightbox({ hits, index, onIndexChange, onMoreLikeThis }: Lightbo
     } else if (!hit && d.open) {
       if (typeof d.close === 'function') d.close();
       else d.removeAttribute('open');
-      // Keyboard users go back to the result they opened (if it is still on the page).
-      if (opener.current?.isConnected) opener.current.focus();
+      // Keyboard users go back to the result they last saw (it may be another than the one they opened).
+      const seen = shown.current && document.querySelector<HTMLElement>(`[data-hit-id="${shown.current}"]`);
+      if (seen) seen.focus();
+      else if (opener.current?.isConnected) opener.current.focus();
       opener.current = null;
     }
+    if (hit) shown.current = hit.id;
   }, [hit]);
 
   const step = (delta: number) => {
     if (index === null || hits.length === 0) return;
-    onIndexChange((index + delta + hits.length) % hits.length);
+    if (delta > 0 && index === hits.length - 1 && onPastEnd) onPastEnd();
+    else onIndexChange((index + delta + hits.length) % hits.length);
   };
 
   const name = hit ? hitName(hit) : '';
