@@ -3,17 +3,16 @@
 // that cannot be decoded ends in the dead-letter queue with its reason. Then the scanning embedder indexes a picture
 // that was never announced on the queue.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '@image-search/log';
-import { createClient } from '@image-search/search-index';
 import { PicturePublisher, QueueCounter, queueNames } from '@image-search/work-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker, takeMessage } from '../../../test/rabbitmq.ts';
-import { colourPicture, repoRoot, sha, tinyModelDir, uniqueAlias, workDirs } from './fixtures.ts';
+import { colourPicture, repoRoot, sha, sharedCluster, tinyModelDir, uniqueAlias, workDirs } from './fixtures.ts';
 
 const ES_HOST = process.env.ES_HOST ?? 'http://127.0.0.1:9200';
-const client = createClient({ ES_HOST });
+const { client, aliases, roots } = sharedCluster();
 const logger = createLogger('queue-test', { level: 'silent' });
 const children: ChildProcess[] = [];
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -26,7 +25,6 @@ afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   for (const c of cleanup) await c();
   await broker?.stop();
-  await client.close();
 });
 
 function startWorker(env: Record<string, string>): ChildProcess {
@@ -60,13 +58,8 @@ describe('embedder workers on the work queue', () => {
   it('index every picture exactly once through a SIGKILL and a broker restart, and dead-letter a poison picture', async () => {
     const dirs = await workDirs('queue');
     const alias = uniqueAlias('queue');
-    cleanup.push(
-      () => rm(dirs.root, { recursive: true, force: true }),
-      async () => {
-        const names = Object.keys(await client.indices.get({ index: `${alias}*`, ignore_unavailable: true }));
-        if (names.length > 0) await client.indices.delete({ index: names });
-      },
-    );
+    aliases.push(alias);
+    roots.push(dirs.root);
     const queue = { url: broker.url, name: `pictures-${process.pid}`, maxAttempts: 2 };
     const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'white'] as const;
     const publisher = await PicturePublisher.open(queue, logger);
