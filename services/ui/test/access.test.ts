@@ -2,11 +2,14 @@
 // UI_BASIC_AUTH and the API key, over real sockets: the page and its /api proxy ask for the password (401, JSON,
 // WWW-Authenticate), /healthz and /metrics stay open, and the proxy sends the API its key instead of the browser's
 // credentials, so pictures and searches load in the page.
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createLogger } from '@image-search/log';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUiServer } from '../server/ui-server.ts';
@@ -75,6 +78,19 @@ describe('UI_BASIC_AUTH', () => {
     expect(picture.status).toBe(200);
     expect(await picture.text()).toBe('picture bytes');
     expect(upstreamAuth).toEqual([`Bearer ${KEY}`]);
+  });
+
+  it("passes the container health check, which logs in with the container's UI_BASIC_AUTH", async () => {
+    // The file the images run (compiled), as packages/process's own health-check test runs it.
+    const check = fileURLToPath(new URL('../../../packages/process/src/health-check.ts', import.meta.url));
+    const run = (env: NodeJS.ProcessEnv) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', check, 'http', `${uiBase}/api/readyz`], { env }).then(
+        () => 'healthy',
+        (err: { stdout: string }) => err.stdout.trim(),
+      );
+    const { UI_BASIC_AUTH: _, ...env } = process.env;
+    expect(await run({ ...env, UI_BASIC_AUTH: 'anna:s3cret:pass' })).toBe('healthy');
+    expect(await run(env)).toMatch(/^unhealthy: .*answered 401/);
   });
 
   it('leaves /healthz and /metrics open, and counts requests by route', async () => {
