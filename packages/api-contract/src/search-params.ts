@@ -97,6 +97,12 @@ export function refineShape(limits: Limits, coerce: boolean) {
       z.enum(FORMATS, { error: `format must be one of ${FORMATS.join(', ')}` }),
       `Picture formats (comma-separated or repeated): ${FORMATS.join(', ')}.`,
     ).optional(),
+    year: listParam(
+      'year',
+      z.string().regex(/^\d{4}$/, { error: 'year must be a 4-digit year, e.g. 2024' }),
+      'Years (comma-separated or repeated): pictures taken in any of them, or added then when the date taken is ' +
+        'unknown; the years that /search/facets counts.',
+    ).optional(),
     orientation: oneOf('orientation', ORIENTATIONS, 'Upright shape of the picture.').optional(),
     min_width: intParam('min_width', 1, 1_000_000, coerce, 'At least this many pixels wide (upright).').optional(),
     min_height: intParam('min_height', 1, 1_000_000, coerce, 'At least this many pixels high (upright).').optional(),

@@ -15,6 +15,8 @@ export interface SearchFilters {
   folder?: string;
   /** Any of these formats (jpeg, png, webp, gif, tiff, avif). */
   formats?: string[];
+  /** Any of these calendar years (UTC) of `dated_at` — taken, else added — the years the facet counts give. */
+  years?: number[];
   orientation?: Orientation;
   minWidth?: number;
   minHeight?: number;
@@ -43,6 +45,11 @@ export function filterClauses(f: SearchFilters): Record<string, unknown>[] {
     });
   }
   if (f.formats?.length) clauses.push({ terms: { format: f.formats } });
+  if (f.years?.length) {
+    const years = f.years.map((y) => String(y).padStart(4, '0'));
+    const should = years.flatMap((y) => dateRange('dated_at', `${y}-01-01`, `${y}-12-31`));
+    clauses.push({ bool: { should, minimum_should_match: 1 } });
+  }
   if (f.orientation) clauses.push({ term: { orientation: f.orientation } });
   if (f.minWidth !== undefined) clauses.push({ range: { width: { gte: f.minWidth } } });
   if (f.minHeight !== undefined) clauses.push({ range: { height: { gte: f.minHeight } } });

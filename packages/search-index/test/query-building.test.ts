@@ -41,6 +41,21 @@ describe('filters', () => {
       { range: { height: { gte: 600 } } },
     ]);
   });
+
+  it('matches any of the years on dated_at (taken, else added), each year from its first day to its last', () => {
+    expect(filterClauses({ years: [2016, 2024] })).toEqual([
+      {
+        bool: {
+          should: [
+            { range: { dated_at: { gte: '2016-01-01||/d', lte: '2016-12-31||/d' } } },
+            { range: { dated_at: { gte: '2024-01-01||/d', lte: '2024-12-31||/d' } } },
+          ],
+          minimum_should_match: 1,
+        },
+      },
+    ]);
+    expect(filterClauses({ years: [] })).toEqual([]);
+  });
 });
 
 describe('kNN request', () => {

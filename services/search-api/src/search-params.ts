@@ -11,6 +11,7 @@ export function filtersOf(p: RefineParams): SearchFilters {
     hosts: p.host,
     folder: p.folder,
     formats: p.format,
+    years: p.year?.map(Number),
     orientation: p.orientation,
     minWidth: p.min_width,
     minHeight: p.min_height,

@@ -79,6 +79,8 @@ describe('filters', () => {
     ['min_width=40', (d) => (d.width ?? 0) >= 40],
     ['taken_from=2018-01-01&taken_to=2020-12-31', (d) => !!d.taken_at && d.taken_at >= '2018' && d.taken_at < '2021'],
     ['added_to=2023-12-31', () => false],
+    ['year=2024', (d) => d.dated_at?.startsWith('2024') === true],
+    ['year=2016&year=2024', (d) => /^(2016|2024)/.test(d.dated_at ?? '')],
   ];
 
   it.each(cases)('%s: every hit passes, and as many as a count of the whole corpus', async (filter, passes) => {
@@ -92,6 +94,18 @@ describe('filters', () => {
     // selective filters still fill a small page: kNN filters while it searches, not afterwards
     const page = await get<Hit[]>(`/search/text?q=yellow&k=3&${filter}`);
     expect(page.body).toHaveLength(Math.min(3, expected));
+  });
+
+  it('takes a year as the year facet counts it: the date taken, else the date added', async () => {
+    const in2024 = facts.filter((d) => d.dated_at?.startsWith('2024'));
+    expect(in2024.some((d) => d.taken_at === null)).toBe(true);
+    const { body } = await get<Hit[]>('/search/text?q=red&k=60&year=2024');
+    expect(body.some((h) => h.taken_at === null)).toBe(true);
+    expect(body.every((h) => (h.taken_at ?? h.added_at)?.startsWith('2024'))).toBe(true);
+    const facets = await get<{ year: Array<{ value: string; count: number }> }>('/search/facets?q=red&year=2024');
+    expect(facets.body.year).toEqual([{ value: '2024', count: in2024.length }]);
+    const combined = await post<Hit[]>('/search/combine', { parts: [{ text: 'red' }], k: 60, year: ['2024'] });
+    expect(combined.body).toHaveLength(in2024.length);
   });
 
   it('applies to "more like this" and picture searches too', async () => {
@@ -225,6 +239,7 @@ describe('bad values', () => {
     ['min_score=2', /^min_score must be a number from 0 to 1/],
     ['taken_from=yesterday', /^taken_from must be a date/],
     ['format=bmp', /^format must be one of jpeg, png/],
+    ['year=abc', /^year must be a 4-digit year/],
     ['orientation=round', /^orientation must be one of landscape, portrait, square/],
     ['min_width=-1', /^min_width must be an integer from 1/],
     ['from=x', /^from must be an integer from 0 to 59/],
@@ -239,7 +254,7 @@ describe('bad values', () => {
       '/docs/json',
     );
     const names = body.paths['/search/text'].get.parameters?.map((p) => p.name) ?? [];
-    for (const name of ['q', 'k', 'from', 'mode', 'min_score', 'sort', 'taken_from', 'host', 'folder', 'format']) {
+    for (const name of 'q k from mode min_score sort taken_from host folder format year'.split(' ')) {
       expect(names).toContain(name);
     }
     expect(body.paths).toHaveProperty('/search/combine');

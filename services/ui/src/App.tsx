@@ -195,7 +195,6 @@ export function App({ defaultK }: AppProps) {
           facets={facets.facets}
           error={facets.error}
           filters={options.filters}
-          dateField={dateField}
           onChange={(filters) => applyOptions({ ...options, filters })}
         />
         {query && query.kind !== 'text' && <QueryPicture query={query} />}

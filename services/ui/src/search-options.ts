@@ -4,7 +4,7 @@ import type { Mode, RefineParams, Sort } from '@image-search/api-contract';
 
 export type Filters = Pick<
   RefineParams,
-  'host' | 'format' | 'folder' | 'taken_from' | 'taken_to' | 'added_from' | 'added_to'
+  'host' | 'format' | 'year' | 'folder' | 'taken_from' | 'taken_to' | 'added_from' | 'added_to'
 >;
 
 export interface SearchOptions {
@@ -33,7 +33,7 @@ export const MODE_LABELS: Record<Mode, string> = {
 
 export const SORT_LABELS: Record<Sort, string> = { relevance: 'Best match', newest: 'Newest', oldest: 'Oldest' };
 
-const LIST_FILTERS = ['host', 'format'] as const;
+const LIST_FILTERS = ['host', 'format', 'year'] as const;
 const TEXT_FILTERS = ['folder', 'taken_from', 'taken_to', 'added_from', 'added_to'] as const;
 
 const oneOf = <T extends string>(labels: Record<T, string>, v: string | null, fallback: T): T =>
@@ -43,7 +43,7 @@ export function readOptions(p: URLSearchParams): SearchOptions {
   const filters: Filters = {};
   for (const name of LIST_FILTERS) {
     const values = (p.get(name) ?? '').split(',').filter(Boolean);
-    // Unknown formats go to the API as they are: its 400 names the parameter and what is allowed.
+    // Unknown formats and years go to the API as they are: its 400 names the parameter and what is allowed.
     if (values.length) filters[name] = values as Filters['format'];
   }
   for (const name of TEXT_FILTERS) {
@@ -68,7 +68,7 @@ export function writeOptions(p: URLSearchParams, o: SearchOptions): void {
   for (const name of TEXT_FILTERS) if (o.filters[name]) p.set(name, o.filters[name]);
 }
 
-/** Turns one value of a list filter (a host, a format) on or off. */
+/** Turns one value of a list filter (a host, a format, a year) on or off. */
 export function toggleIn<T extends string>(list: T[] | undefined, value: T): T[] | undefined {
   const next = list?.includes(value) ? list.filter((v) => v !== value) : [...(list ?? []), value];
   return next.length ? next : undefined;

@@ -78,6 +78,16 @@ describe('the search controls against the real stack', () => {
     expect((await results(() => chip.click())).map(colourOf)).toEqual(['red', 'red', 'red', 'red']);
   });
 
+  it('narrows "red" to a year with its chip, pictures without a date taken by the year they were added', async () => {
+    await open('?q=red');
+    const chip = page.getByRole('group', { name: 'Year' }).getByRole('button', { name: /^Year 2022/ });
+    const in2022 = await results(() => chip.click());
+    expect(in2022[0]).toBe('red-2.png');
+    expect(in2022.every((name) => name.endsWith('-2.png'))).toBe(true);
+    expect(new URL(page.url()).searchParams.get('year')).toBe('2022');
+    expect((await results(() => chip.click())).map(colourOf)).toEqual(['red', 'red', 'red', 'red']);
+  });
+
   it('keeps only the strong matches, and orders them newest or oldest first', async () => {
     await open('?q=red&k=8');
     const strong = await results(() => page.getByRole('checkbox', { name: 'Only strong matches' }).check());

@@ -35,14 +35,19 @@ describe('filter chips', () => {
     expect(fake().callsTo('GET /search/facets')[0].query.get('q')).toBe('red');
   });
 
-  it('turns a year chip into a date range on the chosen date', async () => {
+  it('turns a year chip into the year filter, whichever date the date range is on', async () => {
     render(<App defaultK={4} />);
     await searchFor('red');
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Which date' }), 'added');
-    await userEvent.click(await screen.findByRole('button', { name: /^Year 2024/ }));
-    await waitFor(() => expect(lastText().get('added_from')).toBe('2024-01-01'));
-    expect(lastText().get('added_to')).toBe('2024-12-31');
-    expect(lastText().get('taken_from')).toBeNull();
+    const chip = await screen.findByRole('button', { name: /^Year 2024/ });
+    await userEvent.click(chip);
+    await waitFor(() => expect(lastText().get('year')).toBe('2024'));
+    expect(chip.getAttribute('aria-pressed')).toBe('true');
+    expect(new URLSearchParams(window.location.search).get('year')).toBe('2024');
+    for (const range of ['taken_from', 'taken_to', 'added_from', 'added_to']) expect(lastText().get(range)).toBeNull();
+    await userEvent.click(chip);
+    await waitFor(() => expect(lastText().get('year')).toBeNull());
+    expect(chip.getAttribute('aria-pressed')).toBe('false');
   });
 });
 

@@ -1,15 +1,14 @@
 // Filter chips from the facet counts of the text being searched: a chip turns its filter on or off. Chips that are on
-// stay shown even when the counts no longer list them, so they can be turned off again.
+// stay shown even when the counts no longer list them, so they can be turned off again. A year chip is the `year`
+// filter (the year taken, else added, as the counts have it), not the date range, which stays on its own field.
 import type { Facets, Format } from '@image-search/api-contract';
 import type { Filters } from '../search-options.ts';
 import { toggleIn } from '../search-options.ts';
-import { type DateField, rangeOf, withRange } from './DateRange.tsx';
 
 export interface FilterChipsProps {
   facets: Facets | null;
   error: string | null;
   filters: Filters;
-  dateField: DateField;
   onChange(filters: Filters): void;
 }
 
@@ -25,25 +24,18 @@ const GROUPS = { host: 'Site', folder: 'Folder', format: 'Format', year: 'Year' 
   string
 >;
 
-function chipsOf(group: keyof Facets, facets: Facets | null, f: Filters, dateField: DateField): Chip[] {
+function chipsOf(group: keyof Facets, facets: Facets | null, f: Filters): Chip[] {
   const counts = new Map((facets?.[group] ?? []).map((b) => [b.value, b.count]));
-  const range = rangeOf(f, dateField);
-  const isOn = (value: string): boolean => {
-    if (group === 'host') return f.host?.includes(value) ?? false;
-    if (group === 'format') return f.format?.includes(value as Format) ?? false;
-    if (group === 'folder') return f.folder === value;
-    return range.from === `${value}-01-01` && range.to === `${value}-12-31`;
-  };
+  const selected: Array<string | undefined> = (group === 'folder' ? [f.folder] : f[group]) ?? [];
+  const isOn = (value: string): boolean => selected.includes(value);
   const toggle = (value: string): Filters => {
-    const on = isOn(value);
     if (group === 'host') return { ...f, host: toggleIn(f.host, value) };
     if (group === 'format') return { ...f, format: toggleIn(f.format, value as Format) };
-    if (group === 'folder') return { ...f, folder: on ? undefined : value };
-    return on ? withRange(f, dateField) : withRange(f, dateField, `${value}-01-01`, `${value}-12-31`);
+    if (group === 'year') return { ...f, year: toggleIn(f.year, value) };
+    return { ...f, folder: isOn(value) ? undefined : value };
   };
-  const selected = group === 'host' ? f.host : group === 'format' ? f.format : group === 'folder' ? [f.folder] : [];
   // The top folder ("") is not a filter: every picture is in it.
-  const values = new Set([...counts.keys(), ...(selected ?? [])].filter((v): v is string => Boolean(v)));
+  const values = new Set([...counts.keys(), ...selected].filter((v): v is string => Boolean(v)));
   return [...values].map((value) => ({
     value,
     count: counts.get(value),
@@ -52,10 +44,10 @@ function chipsOf(group: keyof Facets, facets: Facets | null, f: Filters, dateFie
   }));
 }
 
-export function FilterChips({ facets, error, filters, dateField, onChange }: FilterChipsProps) {
+export function FilterChips({ facets, error, filters, onChange }: FilterChipsProps) {
   if (error) return <p className="chips-error">Filters are not available: {error}</p>;
   const groups = (Object.keys(GROUPS) as Array<keyof Facets>)
-    .map((g) => [g, chipsOf(g, facets, filters, dateField)] as const)
+    .map((g) => [g, chipsOf(g, facets, filters)] as const)
     .filter(([, chips]) => chips.length > 0);
   if (groups.length === 0) return null;
   return (
