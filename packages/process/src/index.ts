@@ -12,6 +12,19 @@ export {
   withStartLock,
   writeAtomic,
 } from './local-server.ts';
+export {
+  runServerCli,
+  type ServerCliOptions,
+  type ServerCliSpec,
+} from './server-cli.ts';
+export {
+  type LocalServer,
+  type LocalServerFiles,
+  type LocalServerSpec,
+  runningServerPid,
+  startLocalServer,
+  stopLocalServer,
+} from './server-lifecycle.ts';
 export { onShutdown, type ShutdownOptions } from './shutdown.ts';
 export {
   serveThread,
