@@ -48,6 +48,20 @@ function bigJpegLike(size: number): Buffer {
   return b;
 }
 
+/** Two good pictures: /a.jpg and /b.png. */
+export function pictureRoutes(p: Pictures): Record<string, Handler> {
+  return {
+    '/a.jpg': (_q, res) => {
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      res.end(p.jpeg);
+    },
+    '/b.png': (_q, res) => {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(p.png);
+    },
+  };
+}
+
 export function faultRoutes(p: Pictures, opts: { maxBytes: number }): Record<string, Handler> {
   const send = (res: http.ServerResponse, type: string, body: Buffer, status = 200) => {
     res.writeHead(status, { 'content-type': type, 'content-length': body.length });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultServer, makePictures, type Pictures, startServer } from './fault-server.ts';
+import { type FaultServer, makePictures, type Pictures, pictureRoutes, startServer } from './fault-server.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = path.join(ROOT, 'services/downloader/src/main.ts');
@@ -62,14 +62,7 @@ let dir: string;
 beforeAll(async () => {
   pictures = await makePictures();
   server = await startServer({
-    '/a.jpg': (_q, res) => {
-      res.writeHead(200, { 'content-type': 'image/jpeg' });
-      res.end(pictures.jpeg);
-    },
-    '/b.png': (_q, res) => {
-      res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(pictures.png);
-    },
+    ...pictureRoutes(pictures),
     '/gone': (_q, res) => {
       res.writeHead(410);
       res.end();

@@ -9,7 +9,7 @@ import { queueNames } from '@image-search/work-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/free-port.ts';
 import { startTestBroker, type TestBroker, takeMessage } from '../../../test/rabbitmq.ts';
-import { type FaultServer, makePictures, type Pictures, startServer } from './fault-server.ts';
+import { type FaultServer, makePictures, type Pictures, pictureRoutes, startServer } from './fault-server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 let broker: TestBroker;
@@ -21,14 +21,7 @@ beforeAll(async () => {
   broker = await startTestBroker();
   pictures = await makePictures();
   server = await startServer({
-    '/a.jpg': (_q, res) => {
-      res.writeHead(200, { 'content-type': 'image/jpeg' });
-      res.end(pictures.jpeg);
-    },
-    '/b.png': (_q, res) => {
-      res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(pictures.png);
-    },
+    ...pictureRoutes(pictures),
   });
   dir = await mkdtemp(path.join(os.tmpdir(), 'downloader-queue-'));
 });

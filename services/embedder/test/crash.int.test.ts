@@ -6,9 +6,8 @@ import path from 'node:path';
 import { createClient, existingIds } from '@image-search/search-index';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../src/state.ts';
-import { colourPicture, repoRoot, tinyModelDir, uniqueAlias, workDirs } from './fixtures.ts';
+import { colourPicture, ES_HOST, processEnv, repoRoot, tinyModelDir, uniqueAlias, workDirs } from './fixtures.ts';
 
-const ES_HOST = process.env.ES_HOST ?? 'http://127.0.0.1:9200';
 const client = createClient({ ES_HOST });
 const cleanup: Array<() => Promise<unknown>> = [];
 
@@ -60,18 +59,7 @@ describe('embedder killed with SIGKILL', () => {
       ids.add(createHash('sha256').update(data).digest('hex'));
       await writeFile(path.join(dirs.images, `p${i}.png`), data);
     }
-    const env = {
-      MODEL_DIR: await tinyModelDir(),
-      IMAGES_DIR: dirs.images,
-      THUMBNAILS_DIR: dirs.thumbnails,
-      STATE_DIR: dirs.state,
-      ES_HOST,
-      ES_INDEX: alias,
-      DEVICE: 'cpu',
-      MODEL_THREADS: '1',
-      BATCH_SIZE: '8',
-      LOG_LEVEL: 'WARN',
-    };
+    const env = processEnv(dirs, alias, await tinyModelDir());
 
     // Kill when the journal has grown by a few lines each time: mid-batch, mid-write, between ack and journal.
     let killed = 0;

@@ -59,6 +59,8 @@ export function tinyModel(): Promise<ClipModel> {
   return shared;
 }
 
+export const ES_HOST = process.env.ES_HOST ?? 'http://127.0.0.1:9200';
+
 export async function workDirs(prefix: string) {
   const root = await mkdtemp(path.join(os.tmpdir(), `embedder-${prefix}-`));
   const dirs = {
@@ -80,7 +82,7 @@ export const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * the folders are removed, and the client closed.
  */
 export function sharedCluster() {
-  const client = createClient({ ES_HOST: process.env.ES_HOST ?? 'http://127.0.0.1:9200' });
+  const client = createClient({ ES_HOST });
   const aliases: string[] = [];
   const roots: string[] = [];
   afterAll(async () => {
@@ -118,6 +120,27 @@ export function uniqueAlias(prefix: string): string {
   return `test-embedder-${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
+/** The environment of a real embedder process (tiny model, CPU) on the work folders and alias. */
+export function processEnv(
+  dirs: Awaited<ReturnType<typeof workDirs>>,
+  alias: string,
+  modelDir: string,
+  stateDir = dirs.state,
+): Record<string, string> {
+  return {
+    MODEL_DIR: modelDir,
+    IMAGES_DIR: dirs.images,
+    THUMBNAILS_DIR: dirs.thumbnails,
+    STATE_DIR: stateDir,
+    ES_HOST,
+    ES_INDEX: alias,
+    DEVICE: 'cpu',
+    MODEL_THREADS: '1',
+    BATCH_SIZE: '8',
+    LOG_LEVEL: 'WARN',
+  };
+}
+
 export function settingsFor(
   dirs: Awaited<ReturnType<typeof workDirs>>,
   alias: string,
@@ -128,7 +151,7 @@ export function settingsFor(
     stateDir: dirs.state,
     DEVICE: 'cpu',
     MODEL_THREADS: 1,
-    ES_HOST: process.env.ES_HOST ?? 'http://127.0.0.1:9200',
+    ES_HOST,
     ES_INDEX: alias,
     ES_API_KEY: undefined,
     ES_USERNAME: undefined,

@@ -9,9 +9,17 @@ import { createLogger } from '@image-search/log';
 import { PicturePublisher, QueueCounter, queueNames } from '@image-search/work-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker, takeMessage } from '../../../test/rabbitmq.ts';
-import { colourPicture, repoRoot, sha, sharedCluster, tinyModelDir, uniqueAlias, workDirs } from './fixtures.ts';
+import {
+  colourPicture,
+  processEnv,
+  repoRoot,
+  sha,
+  sharedCluster,
+  tinyModelDir,
+  uniqueAlias,
+  workDirs,
+} from './fixtures.ts';
 
-const ES_HOST = process.env.ES_HOST ?? 'http://127.0.0.1:9200';
 const { client, aliases, roots } = sharedCluster();
 const logger = createLogger('queue-test', { level: 'silent' });
 const children: ChildProcess[] = [];
@@ -89,24 +97,15 @@ describe('embedder workers on the work queue', () => {
     }
     await publisher.close();
 
+    const modelDir = await tinyModelDir();
     const env = (n: number) => ({
-      MODEL_DIR: '',
-      IMAGES_DIR: dirs.images,
-      THUMBNAILS_DIR: dirs.thumbnails,
-      STATE_DIR: path.join(dirs.state, `worker-${n}`),
-      ES_HOST,
-      ES_INDEX: alias,
-      DEVICE: 'cpu',
-      MODEL_THREADS: '1',
-      BATCH_SIZE: '8',
-      LOG_LEVEL: 'WARN',
+      ...processEnv(dirs, alias, modelDir, path.join(dirs.state, `worker-${n}`)),
       QUEUE_URL: queue.url,
       QUEUE_NAME: queue.name,
       QUEUE_MAX_ATTEMPTS: String(queue.maxAttempts),
       EMBEDDER_SCAN: 'false',
     });
-    const modelDir = await tinyModelDir();
-    const workers = [0, 1, 2].map((n) => startWorker({ ...env(n), MODEL_DIR: modelDir }));
+    const workers = [0, 1, 2].map((n) => startWorker(env(n)));
 
     await until('a first part indexed', async () => (await indexedIds(alias)).length >= 20);
     workers[0].kill('SIGKILL');
@@ -134,7 +133,7 @@ describe('embedder workers on the work queue', () => {
     for (const w of workers) w.kill('SIGKILL');
     const byHand = await colourPicture('red', 999, 'jpeg');
     await writeFile(path.join(dirs.images, 'added-by-hand.jpg'), byHand);
-    startWorker({ ...env(9), MODEL_DIR: modelDir, EMBEDDER_SCAN: 'true', POLL_SECONDS: '1' });
+    startWorker({ ...env(9), EMBEDDER_SCAN: 'true', POLL_SECONDS: '1' });
     await until('the hand-added picture indexed', async () => (await indexedIds(alias)).includes(sha(byHand)));
     expect((await indexedIds(alias)).length).toBe(ids.size + 1);
   }, 300_000);
