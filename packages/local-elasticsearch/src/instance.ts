@@ -2,13 +2,7 @@
 // log under .es/port-<port>/), a cross-process lock per port, and a wait for the cluster to turn yellow or green.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  type LocalServer,
-  type LocalServerFiles,
-  runningServerPid,
-  startLocalServer,
-  stopLocalServer,
-} from '@image-search/process';
+import { type LocalServer, runningPidFrom, startLocalServer, stopLocalServer } from '@image-search/process';
 import { checkJava, compileLauncher, logConfig, mainClass, resolveClasspath } from './launcher.ts';
 import { getJson, isElasticsearchUp } from './probe.ts';
 import { DEFAULT_HEAP, DEFAULT_PORT, esHome, hostFor, instanceDirFor, LocalEsError } from './settings.ts';
@@ -32,19 +26,19 @@ export interface LocalEs extends LocalServer {
 export const logFileOf = (dir: string) => path.join(dir, 'elasticsearch.log');
 
 /** Where the instance in dir keeps its pid and log, and how it is stopped. */
-const filesOf = (dir: string): LocalServerFiles => ({
+const filesOf = (dir: string) => ({
   what: 'Elasticsearch',
   dir,
   pidFile: path.join(dir, 'elasticsearch.pid'),
   logFile: logFileOf(dir),
   marker: mainClass,
   stopTimeoutMs: 60_000,
-  error: (m) => new LocalEsError(m),
+  error: (m: string) => new LocalEsError(m),
 });
 
 /** The pid in the instance's pid file when that process is alive and is our launcher. */
 export function runningPid(dir: string): Promise<number | null> {
-  return runningServerPid(filesOf(dir));
+  return runningPidFrom(filesOf(dir).pidFile, mainClass);
 }
 
 /** Yellow or green with every node joined. */

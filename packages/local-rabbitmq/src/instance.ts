@@ -4,13 +4,7 @@
 import { spawn } from 'node:child_process';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  type LocalServer,
-  type LocalServerFiles,
-  runningServerPid,
-  startLocalServer,
-  stopLocalServer,
-} from '@image-search/process';
+import { type LocalServer, runningPidFrom, startLocalServer, stopLocalServer } from '@image-search/process';
 import { isRabbitMqUp } from './probe.ts';
 import { DEFAULT_PORT, instanceDirFor, LocalMqError, mqHome, nodeNameFor, portsFor, urlFor } from './settings.ts';
 
@@ -34,20 +28,20 @@ const pidFileOf = (dir: string) => path.join(dir, 'rabbitmq.pid');
 export const logFileOf = (dir: string) => path.join(dir, 'rabbitmq.log');
 
 /** Where the broker in dir keeps its pid and log, and how it is stopped. */
-const filesOf = (port: number, dir: string): LocalServerFiles => ({
+const filesOf = (port: number, dir: string) => ({
   what: 'RabbitMQ',
   dir,
   pidFile: pidFileOf(dir),
   logFile: logFileOf(dir),
   marker: 'rabbitmq',
   stopTimeoutMs: 30_000,
-  error: (m) => new LocalMqError(m),
+  error: (m: string) => new LocalMqError(m),
   afterStop: () => killEpmd(port),
 });
 
 /** The pid in the broker's pid file when that process is alive and is the broker of this folder. */
 export function runningPid(dir: string): Promise<number | null> {
-  return runningServerPid({ pidFile: pidFileOf(dir), marker: 'rabbitmq' });
+  return runningPidFrom(pidFileOf(dir), 'rabbitmq');
 }
 
 /** The environment that keeps the broker inside its folder and on its own ports. */

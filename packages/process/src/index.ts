@@ -19,9 +19,6 @@ export {
 } from './server-cli.ts';
 export {
   type LocalServer,
-  type LocalServerFiles,
-  type LocalServerSpec,
-  runningServerPid,
   startLocalServer,
   stopLocalServer,
 } from './server-lifecycle.ts';

@@ -50,7 +50,7 @@ export interface LocalServer {
 
 const notOurs: LocalServer = { startedByUs: false, stop: async () => {} };
 
-export function runningServerPid(s: Pick<LocalServerFiles, 'pidFile' | 'marker'>): Promise<number | null> {
+function runningServerPid(s: Pick<LocalServerFiles, 'pidFile' | 'marker'>): Promise<number | null> {
   return runningPidFrom(s.pidFile, s.marker);
 }
 
