@@ -2,8 +2,8 @@
 // embeddings): recall@10 against exact search, kNN p50, and vector bytes per picture from the index's segment files.
 // Exact search is computed here over the same float32 vectors: the local node has no Painless for a script_score
 // brute force. The float `flat` type, exhaustive inside Elasticsearch, must agree with it (recall 1.0).
-// `pnpm bench --only vector-types`; VECTOR_BENCH_DOCS (default 10,000; --quick 2,000), HNSW_M and HNSW_EF as for the
-// embedder. Each index is built, merged to one segment, measured and deleted.
+// `pnpm bench --only vector-types`; VECTOR_BENCH_DOCS (default 10,000; --quick 2,000), VECTOR_BENCH_TYPES (a comma
+// list, default every type), HNSW_M and HNSW_EF as for the embedder. Each index is built, merged to one segment, measured and deleted.
 import { uniformSource } from '@image-search/clip';
 import { loadEmbedderConfig, VECTOR_INDEX_TYPES, type VectorIndexType } from '@image-search/config';
 import {
@@ -234,6 +234,18 @@ async function measureType(
   }
 }
 
+/** VECTOR_BENCH_TYPES, checked against the types the embedder accepts; every type when unset. */
+function benchTypes(): readonly VectorIndexType[] {
+  const asked = process.env.VECTOR_BENCH_TYPES?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (!asked?.length) return VECTOR_INDEX_TYPES;
+  const unknown = asked.filter((t) => !(VECTOR_INDEX_TYPES as readonly string[]).includes(t));
+  if (unknown.length)
+    throw new Error(`VECTOR_BENCH_TYPES: unknown ${unknown.join(', ')}; use ${VECTOR_INDEX_TYPES.join(', ')}`);
+  return asked as VectorIndexType[];
+}
+
 export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   const log = (s: string) => process.stdout.write(`  ${s}\n`);
   const count = Number(process.env.VECTOR_BENCH_DOCS ?? (opts.quick ? 2_000 : 10_000));
@@ -257,7 +269,7 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   const client = createClient({ ES_HOST: process.env.ES_HOST ?? 'http://127.0.0.1:9200' });
   const results: TypeResult[] = [];
   try {
-    for (const type of VECTOR_INDEX_TYPES) {
+    for (const type of benchTypes()) {
       results.push(await measureType(client, type, vectors, querySets, { m, ef }, log));
     }
   } finally {
