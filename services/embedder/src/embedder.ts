@@ -23,7 +23,7 @@ import { embedDelivered, type QueueBatchDeps } from './consume.ts';
 import { poolSizeFor, startDecodePool } from './decode-pool.ts';
 import { type ImageTower, startImageTower } from './image-tower.ts';
 import {
-  countingUnavailable,
+  countedUntilAvailable,
   inferenceQueueDepth,
   picturesEmbedded,
   picturesFailed,
@@ -201,7 +201,7 @@ async function embedUntilStopped(s: EmbedderSettings, opts: RunOptions, scan: bo
         inferenceQueueDepth.dec();
       }
     };
-    const es = <T>(what: string, fn: () => Promise<T>) => untilAvailable(client, logger, what, countingUnavailable(fn));
+    const es = countedUntilAvailable(client, logger);
     const pipeline: QueueBatchDeps = {
       imagesDir: s.IMAGES_DIR,
       thumbnailsDir: s.THUMBNAILS_DIR,

@@ -1,6 +1,8 @@
 // The embedder's Prometheus metrics, served by packages/metrics' listener when METRICS_PORT is set.
+
+import type { Logger } from '@image-search/log';
 import { Counter, Gauge, Histogram, ROUND_DURATION_BUCKETS } from '@image-search/metrics';
-import { EsUnavailableError } from '@image-search/search-index';
+import { type Client, EsUnavailableError, untilAvailable } from '@image-search/search-index';
 
 export const picturesEmbedded = new Counter({
   name: 'embedder_pictures_embedded_total',
@@ -33,11 +35,16 @@ const elasticsearchErrors = new Counter({
   help: 'Elasticsearch calls that failed because the cluster was unavailable (each is retried once it is back)',
 });
 
-/** `fn`, counting each time it finds Elasticsearch unavailable (untilAvailable then waits and runs it again). */
-export function countingUnavailable<T>(fn: () => Promise<T>): () => Promise<T> {
-  return () =>
-    fn().catch((err: unknown) => {
-      if (err instanceof EsUnavailableError) elasticsearchErrors.inc();
-      throw err;
-    });
+/**
+ * How the embedder calls Elasticsearch: search-index's untilAvailable (wait for the cluster, then run the call again),
+ * counting each time the call found it unavailable.
+ */
+export function countedUntilAvailable(client: Client, logger: Logger) {
+  return <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    untilAvailable(client, logger, what, () =>
+      fn().catch((err: unknown) => {
+        if (err instanceof EsUnavailableError) elasticsearchErrors.inc();
+        throw err;
+      }),
+    );
 }

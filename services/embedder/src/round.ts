@@ -11,10 +11,9 @@ import {
   existingIds,
   type IndexSpec,
   promoteIndex,
-  untilAvailable,
 } from '@image-search/search-index';
 import { backfillFacts } from './backfill.ts';
-import { countingUnavailable } from './metrics.ts';
+import { countedUntilAvailable } from './metrics.ts';
 import { pathFacts, sourceHost } from './picture-facts.ts';
 import { embedCandidates, type PipelineCounts } from './pipeline.ts';
 import { planRound } from './plan.ts';
@@ -64,7 +63,7 @@ export interface RoundSummary extends PipelineCounts {
 export async function runRound(deps: RoundDeps): Promise<RoundSummary> {
   const t0 = performance.now();
   const { store, logger, client, index } = deps;
-  const es = <T>(what: string, fn: () => Promise<T>) => untilAvailable(client, logger, what, countingUnavailable(fn));
+  const es = countedUntilAvailable(client, logger);
 
   const scanned = await scanFolder(deps.imagesDir);
   const scanMs = performance.now() - t0;
