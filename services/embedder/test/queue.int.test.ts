@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createLogger } from '@image-search/log';
 import { PicturePublisher, QueueCounter, queueNames } from '@image-search/work-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker, takeMessage } from '../../../test/rabbitmq.ts';
+import { restartableBroker, type TestBroker, takeMessage, testQueueName } from '../../../test/rabbitmq.ts';
 import {
   colourPicture,
   processEnv,
@@ -27,12 +27,12 @@ const cleanup: Array<() => Promise<unknown>> = [];
 let broker: TestBroker;
 
 beforeAll(async () => {
-  broker = await startTestBroker();
+  broker = await restartableBroker();
 });
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   for (const c of cleanup) await c();
-  await broker?.stop();
+  await broker?.release();
 });
 
 function startWorker(env: Record<string, string>): ChildProcess {
@@ -68,7 +68,7 @@ describe('embedder workers on the work queue', () => {
     const alias = uniqueAlias('queue');
     aliases.push(alias);
     roots.push(dirs.root);
-    const queue = { url: broker.url, name: `pictures-${process.pid}`, maxAttempts: 2 };
+    const queue = { url: broker.url, name: testQueueName('embedder'), maxAttempts: 2 };
     const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'white'] as const;
     const publisher = await PicturePublisher.open(queue, logger);
     const pictures: Array<{ contentId: string; file: string; sourceUrl: string }> = [];
