@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Projects: fast unit tests; the UI's component tests (jsdom, its own config); and integration tests
-// (*.int.test.ts) that get a real Elasticsearch from the global setup (reused when ES_HOST answers, otherwise
-// started locally and stopped afterwards).
+// (*.int.test.ts) that get a real Elasticsearch and RabbitMQ from the global setups (reused when ES_HOST / QUEUE_URL
+// answer, otherwise started locally and stopped afterwards).
 export default defineConfig({
   test: {
     projects: [
@@ -22,9 +22,10 @@ export default defineConfig({
           name: 'integration',
           include: ['{packages,services,scripts,test}/**/test/**/*.int.test.{ts,tsx}', 'test/**/*.int.test.ts'],
           exclude: ['**/node_modules/**', 'test/containers/**'],
-          globalSetup: ['./test/global-elasticsearch.ts'],
+          globalSetup: ['./test/global-elasticsearch.ts', './test/global-rabbitmq.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
+          // One file at a time: they share one Elasticsearch and one broker, which the broker-restart tests restart.
           fileParallelism: false,
         },
       },

@@ -23,8 +23,11 @@ const COMPOSE_ONLY: Record<string, string> = {
   GRAFANA_PORT: '3000',
   GRAFANA_ADMIN_PASSWORD: 'admin',
 };
-/** Off by default natively; on inside each container, for the monitoring profile's Prometheus. */
-const ON_IN_COMPOSE: Record<string, string> = { METRICS_PORT: '9464' };
+/**
+ * Different inside each container: /metrics is off by default natively, on for the monitoring profile's Prometheus;
+ * each embedder replica keeps its heartbeat in its container, off the shared state volume.
+ */
+const ON_IN_COMPOSE: Record<string, string> = { METRICS_PORT: '9464', HEARTBEAT_FILE: '/tmp/heartbeat.json' };
 /** Inside the Compose network the neighbours have service names, so these defaults differ there (and say so). */
 const IN_COMPOSE_NETWORK: Record<string, string> = { ES_HOST: 'http://es:9200', API_URL: 'http://search-api:8000' };
 /** The specs of the services the compose file runs. */
@@ -120,6 +123,16 @@ describe('docker-compose.yml', () => {
           expect(text, `${service}: ${name} must be \${${name}:-...}`).toMatch(new RegExp(`^\\$\\{${name}:-`));
         }
       }
+    }
+  });
+
+  it('gives each embedder replica a heartbeat of its own: its health check reads HEARTBEAT_FILE, on no volume', () => {
+    const embedder = compose.services.embedder as { healthcheck: { test: string[] }; volumes: string[] };
+    const file = String(compose.services.embedder.environment?.HEARTBEAT_FILE);
+    expect(embedder.healthcheck.test.slice(-2)).toEqual(['heartbeat', file]);
+    for (const volume of embedder.volumes) {
+      const target = volume.split(':')[1];
+      expect(file.startsWith(`${target}/`), `${file} is on the volume ${volume}`).toBe(false);
     }
   });
 

@@ -1,34 +1,71 @@
-// A RabbitMQ of a test file's own (pnpm mq:start's code on a free port, data in a temporary folder), so a test may
-// restart it, and no broker of the user's or of another test file is touched.
+// The integration run's RabbitMQ (test/global-rabbitmq.ts): one broker for every test file, each file on queue names
+// of its own; and for a test that restarts the broker, one it may restart without disturbing anybody else's.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type LocalMq, startLocalRabbitMq } from '@image-search/local-rabbitmq';
+import { startLocalRabbitMq, stopLocalRabbitMq } from '@image-search/local-rabbitmq';
 import amqp from 'amqplib';
+import { inject } from 'vitest';
 import { freePort } from './free-port.ts';
+
+/** What the global setup hands the test files: the broker's URL, and where to start it when the run owns it. */
+export interface SharedBroker {
+  url: string;
+  local?: { port: number; dataDir: string };
+  /** No other test file runs at the same time, so a test may restart the run's own broker. */
+  restartable?: boolean;
+}
 
 export interface TestBroker {
   url: string;
   /** Stops the broker and starts it again on the same port and data (durable queues and messages survive). */
   restart(): Promise<void>;
-  stop(): Promise<void>;
+  /** Lets go of the broker: stops it when it is this test's own. */
+  release(): Promise<void>;
 }
 
-export async function startTestBroker(): Promise<TestBroker> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'image-search-mq-'));
-  // Distribution and epmd ports are the AMQP port + 30,000 and + 31,000: keep all three under 65,536.
+/** A free AMQP port whose distribution and epmd ports (+30,000 and +31,000) stay under 65,536. */
+export async function brokerPort(): Promise<number> {
   let port = await freePort();
   while (port > 30_000) port = 10_000 + (port % 20_000);
-  let mq: LocalMq = await startLocalRabbitMq({ port, dataDir });
+  return port;
+}
+
+/** The run's shared broker, started on first use when the run owns it; its URL. */
+export async function sharedBroker(): Promise<string> {
+  const shared = inject('rabbitmq');
+  if (shared.local) await startLocalRabbitMq(shared.local);
+  return shared.url;
+}
+
+/** A queue name no other test, file or earlier run on a reused broker has. */
+export function testQueueName(label: string): string {
+  return `test-${label}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * A broker the test may restart: the run's own shared broker while test files run one at a time (no start to pay
+ * for), otherwise one of the test's own on a free port, so a reused QUEUE_URL broker is never restarted.
+ */
+export async function restartableBroker(): Promise<TestBroker> {
+  const shared = inject('rabbitmq');
+  const own = !(shared.local && shared.restartable);
+  const local =
+    shared.local && !own
+      ? shared.local
+      : { port: await brokerPort(), dataDir: await mkdtemp(path.join(os.tmpdir(), 'image-search-mq-')) };
+  const { url } = await startLocalRabbitMq(local);
   return {
-    url: mq.url,
+    url,
     async restart() {
-      await mq.stop();
-      mq = await startLocalRabbitMq({ port, dataDir });
+      await stopLocalRabbitMq(local);
+      await startLocalRabbitMq(local);
     },
-    async stop() {
-      await mq.stop();
-      await rm(dataDir, { recursive: true, force: true });
+    async release() {
+      if (!own) return;
+      await stopLocalRabbitMq(local);
+      await rm(local.dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -39,12 +39,32 @@ const modeSchema = z
       'hybrid: both rankings fused by reciprocal rank (score is then the fused score).',
   );
 
+/** What facet counts are counted over, for the OpenAPI document: one definition for every route that gives them. */
+export const FACETS_DEFINITION =
+  'Counts per host, folder, format and year over the set the search ranks: the best MAX_K pictures that pass the ' +
+  'cutoff and the filters (keyword mode: every picture matching the words; hybrid: both sets together), the same ' +
+  'for every page. Each facet is counted with every active filter but its own, so with one host picked the other ' +
+  'hosts keep their counts while folders, formats and years narrow to that host.';
+
+/** `facets`: the answer carries the counts too, so a search (an upload above all) is sent once for both. */
+function facetsFlag(coerce: boolean) {
+  const error = 'facets must be true or false';
+  return (coerce ? z.stringbool({ error }) : z.boolean({ error }))
+    .default(false)
+    .describe(
+      'true: answer {hits, facets} instead of the bare list of hits, facets as /search/facets gives them. Ask on ' +
+        'the first page; later pages have the same counts. ' +
+        FACETS_DEFINITION,
+    );
+}
+
 export const textQuerystring = (limits: Limits) =>
   z
     .object({
       q: queryText('q').describe('What to look for, e.g. "red car".'),
       k: kSchema(limits, true),
       mode: modeSchema,
+      facets: facetsFlag(true),
       ...refineShape(limits, true),
     })
     .superRefine((v, ctx) => checkPageDepth(v, ctx, limits.maxK));
@@ -56,6 +76,7 @@ export const textBody = (limits: Limits) =>
         text: queryText('text').describe('What to look for, e.g. "red car".'),
         k: kSchema(limits, false),
         mode: modeSchema,
+        facets: facetsFlag(false),
         ...refineShape(limits, false),
       },
       { error: 'body must be a JSON object like {"text": "red car", "k": 10}' },
@@ -64,7 +85,7 @@ export const textBody = (limits: Limits) =>
 
 export const kQuerystring = (limits: Limits) =>
   z
-    .object({ k: kSchema(limits, true), ...refineShape(limits, true) })
+    .object({ k: kSchema(limits, true), facets: facetsFlag(true), ...refineShape(limits, true) })
     .superRefine((v, ctx) => checkPageDepth(v, ctx, limits.maxK));
 
 export const MAX_PARTS = 10;
@@ -100,6 +121,7 @@ export const combineBody = (limits: Limits) =>
           .max(MAX_PARTS, { error: `parts must be a list of 1 to ${MAX_PARTS} texts and pictures` })
           .describe('Texts and pictures with weights, e.g. [{"text":"beach"},{"text":"people","weight":-0.5}].'),
         k: kSchema(limits, false),
+        facets: facetsFlag(false),
         ...refineShape(limits, false),
       },
       { error: 'body must be a JSON object like {"parts": [{"text": "beach"}, {"text": "people", "weight": -1}]}' },
@@ -120,7 +142,7 @@ const bucketsSchema = z.array(z.object({ value: z.string(), count: z.number().in
 
 export const facetsSchema = z
   .object({ host: bucketsSchema, folder: bucketsSchema, format: bucketsSchema, year: bucketsSchema })
-  .describe('Counts among the best MAX_K pictures passing the filters and cutoff (and the keyword matches).');
+  .describe(FACETS_DEFINITION);
 export type Facets = z.infer<typeof facetsSchema>;
 
 export const similarParams = z.object({
@@ -150,6 +172,16 @@ export const hitSchema = z.object({
 export type Hit = z.infer<typeof hitSchema>;
 
 export const hitsSchema = z.array(hitSchema).describe('Best match first.');
+
+export const hitsWithFacetsSchema = z
+  .object({ hits: hitsSchema, facets: facetsSchema })
+  .describe('The answer with facets=true: the hits and the facet counts of the search.');
+export type HitsWithFacets = z.infer<typeof hitsWithFacetsSchema>;
+
+/** A search's answer: the bare list of hits, or with facets=true the hits and the counts. */
+export const searchAnswerSchema = z
+  .union([hitsSchema, hitsWithFacetsSchema])
+  .describe('The hits, best first; with facets=true, {hits, facets}.');
 
 export const errorCodeSchema = z.enum([
   'bad_request',

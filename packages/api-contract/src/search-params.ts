@@ -38,13 +38,18 @@ function dateParam(name: string, what: string) {
     .describe(what);
 }
 
-/** One value, a comma-separated list, or the parameter repeated. */
-function listParam(name: string, item: z.ZodType<string>, what: string) {
+/**
+ * One value, a comma-separated list, or the parameter repeated (a list in a JSON body). With `numbers`, numbers are
+ * taken too (a year in a JSON body, 2024), as their decimal text, which `item` then checks like any other value.
+ */
+function listParam(name: string, item: z.ZodType<string>, what: string, numbers?: { error: string }) {
+  const one = numbers ? z.union([z.string(), z.number()]) : z.string();
+  const error = numbers?.error ?? `${name} must be a string or a list of strings`;
   return z
-    .union([z.string(), z.array(z.string())], { error: `${name} must be a string or a list of strings` })
+    .union([one, z.array(one)], { error })
     .transform((v, ctx) => {
       const values = (Array.isArray(v) ? v : [v])
-        .flatMap((s) => s.split(','))
+        .flatMap((s) => String(s).split(','))
         .map((s) => s.trim())
         .filter(Boolean);
       for (const value of values) {
@@ -100,8 +105,9 @@ export function refineShape(limits: Limits, coerce: boolean) {
     year: listParam(
       'year',
       z.string().regex(/^\d{4}$/, { error: 'year must be a 4-digit year, e.g. 2024' }),
-      'Years (comma-separated or repeated): pictures taken in any of them, or added then when the date taken is ' +
-        'unknown; the years that /search/facets counts.',
+      'Years (comma-separated or repeated; in a JSON body a year or a list, as numbers or strings): pictures taken ' +
+        'in any of them, or added then when the date taken is unknown; the years the facets count.',
+      coerce ? undefined : { error: 'year must be a 4-digit year, e.g. 2024, or a list of them' },
     ).optional(),
     orientation: oneOf('orientation', ORIENTATIONS, 'Upright shape of the picture.').optional(),
     min_width: intParam('min_width', 1, 1_000_000, coerce, 'At least this many pixels wide (upright).').optional(),

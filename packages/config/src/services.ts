@@ -135,6 +135,11 @@ export const embedderSpec = {
   ...folders,
   /** Durable embedder state (what has been seen and indexed); empty means <IMAGES_DIR>/../embedder-state. */
   STATE_DIR: optional(),
+  /**
+   * The heartbeat its health check reads; empty means <STATE_DIR>/heartbeat.json. Compose gives each replica its own
+   * (a path inside the container), so one live replica on the shared state volume cannot hide a stuck one.
+   */
+  HEARTBEAT_FILE: optional(),
   BATCH_SIZE: int(32, { min: 1, max: 1024 }),
   POLL_SECONDS: seconds('30', { min: 1 }),
   MAX_IMAGE_PIXELS: int(100_000_000, { min: 1 }),
@@ -210,7 +215,11 @@ export const benchSpec = {
 };
 
 export type DownloaderConfig = Parsed<typeof downloaderSpec>;
-export type EmbedderConfig = Parsed<typeof embedderSpec> & { modelDir: string; stateDir: string };
+export type EmbedderConfig = Parsed<typeof embedderSpec> & {
+  modelDir: string;
+  stateDir: string;
+  heartbeatFile: string;
+};
 export type SearchApiConfig = Parsed<typeof searchApiSpec>;
 export type UiConfig = Parsed<typeof uiSpec>;
 export type StackConfig = Parsed<typeof stackSpec>;
@@ -226,7 +235,7 @@ export function loadDownloaderConfig(env: Env = process.env): DownloaderConfig {
 export function loadEmbedderConfig(env: Env = process.env): EmbedderConfig {
   const c = parseEnv(embedderSpec, env);
   const stateDir = c.STATE_DIR ?? `${c.IMAGES_DIR.replace(/\/+$/, '')}/../embedder-state`;
-  return { ...c, modelDir: modelDirFor(c), stateDir };
+  return { ...c, modelDir: modelDirFor(c), stateDir, heartbeatFile: c.HEARTBEAT_FILE ?? `${stateDir}/heartbeat.json` };
 }
 
 export function loadSearchApiConfig(env: Env = process.env): SearchApiConfig {

@@ -68,6 +68,16 @@ describe('service configuration', () => {
     expect(loadEmbedderConfig({ MODEL_DIR: '/tmp/m' }).modelDir).toBe('/tmp/m');
   });
 
+  it('keeps the embedder heartbeat in STATE_DIR unless HEARTBEAT_FILE names one', () => {
+    expect(loadEmbedderConfig({ IMAGES_DIR: '/d/images' }).heartbeatFile).toBe(
+      '/d/images/../embedder-state/heartbeat.json',
+    );
+    expect(loadEmbedderConfig({ STATE_DIR: '/s' }).heartbeatFile).toBe('/s/heartbeat.json');
+    expect(loadEmbedderConfig({ STATE_DIR: '/s', HEARTBEAT_FILE: '/tmp/beat.json' }).heartbeatFile).toBe(
+      '/tmp/beat.json',
+    );
+  });
+
   it('names the variable, the value and what is allowed, one line per problem', () => {
     const problems = problemsOf(() =>
       loadDownloaderConfig({ MAX_CONCURRENCY: 'lots', POLL_SECONDS: '-1', LOG_LEVEL: 'loud' }),

@@ -11,10 +11,11 @@ import {
   type KnnResponse,
   keywordQueryJson,
   knnJson,
+  msearchCheck,
   type SearchHit,
   send,
 } from './query.ts';
-import { type JsonRequest, responseError, type SearchConnection } from './search-connection.ts';
+import type { JsonRequest, SearchConnection } from './search-connection.ts';
 
 /** A picture in a ranking window: its path, its score in that ranking and its date (taken, else added). */
 export interface RankedPath {
@@ -63,12 +64,7 @@ export async function rankingWindows(
   w: RankingWindows,
 ): Promise<[RankedPath[], RankedPath[]]> {
   const req = rankingWindowsRequest(alias, w);
-  // _msearch answers 200 with each search's own error inside: raised as that search's error answer would be.
-  const res = await send<WindowsResponse>(es, 'hybrid search', req, (answer) => {
-    const failed = answer.responses?.find((r) => r.error);
-    if (failed) throw responseError(req, failed.status ?? 500, { error: failed.error, status: failed.status });
-    return answer;
-  });
+  const res = await send<WindowsResponse>(es, 'hybrid search', req, msearchCheck(req));
   const ranked = (i: number): RankedPath[] =>
     (res?.responses?.[i]?.hits?.hits ?? []).map((h) => ({
       path: h.fields?.path?.[0] ?? '',

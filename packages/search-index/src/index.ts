@@ -9,6 +9,18 @@ export {
   waitForCluster,
 } from './client.ts';
 export { EsUnavailableError, isUnavailable } from './errors.ts';
+export {
+  FACET_NAMES,
+  FACET_SIZE,
+  type FacetBucket,
+  type FacetName,
+  type FacetQuery,
+  type FacetSearch,
+  type Facets,
+  facetCounts,
+  facetSearches,
+  facetsRequest,
+} from './facets.ts';
 export { docsLackingFacts, type StaleDoc } from './facts.ts';
 export { filterClauses, type SearchFilters } from './filters.ts';
 export { RRF_RANK_CONSTANT, reciprocalRankFusion } from './fuse.ts';
@@ -47,12 +59,6 @@ export {
   toUnitVector,
 } from './mapping.ts';
 export {
-  FACET_SIZE,
-  type FacetBucket,
-  type FacetQuery,
-  type Facets,
-  facetCounts,
-  facetsRequest,
   getVector,
   KEYWORD_FIELDS,
   type KeywordQuery,

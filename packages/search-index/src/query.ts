@@ -1,10 +1,10 @@
 // Reading the index: approximate kNN search (filtered, with a similarity cutoff, in date order, a page at a time), the
-// keyword (BM25) search, facet counts, and a document's stored vector.
+// keyword (BM25) search, and a document's stored vector.
 import type { Client } from '@elastic/elasticsearch';
 import { call, errorType, statusOf } from './errors.ts';
 import { filterClauses, type SearchFilters } from './filters.ts';
 import type { ImageDoc } from './mapping.ts';
-import { type JsonRequest, SearchConnection } from './search-connection.ts';
+import { type JsonRequest, responseError, SearchConnection } from './search-connection.ts';
 
 export interface SearchHit {
   id: string;
@@ -138,36 +138,6 @@ export function keywordRequest(alias: string, q: KeywordQuery): JsonRequest & { 
   return { method: 'POST', path: searchPath(alias), body: `{"query":${keywordQueryJson(q)},${pageJson(q)}}` };
 }
 
-/** Facet counts: the buckets asked for per field (the most frequent first). */
-export const FACET_SIZE = 20;
-
-export interface FacetQuery {
-  /** The nearest pictures (the top `window` passing the filters and cutoff)… */
-  knn?: KnnQuery;
-  /** …and/or the pictures matching these words. */
-  keyword?: KeywordQuery;
-  window: number;
-}
-
-/** Counts per host, folder, format and year over what a search finds (both sets together in hybrid mode). */
-export function facetsRequest(alias: string, q: FacetQuery): JsonRequest & { body: string } {
-  const terms = (field: string) => ({ terms: { field, size: FACET_SIZE } });
-  const aggs = {
-    host: terms('source_host'),
-    folder: terms('folder'),
-    format: terms('format'),
-    year: { date_histogram: { field: 'dated_at', calendar_interval: 'year', format: 'yyyy', min_doc_count: 1 } },
-  };
-  const parts = [`"size":0,"aggs":${JSON.stringify(aggs)}`];
-  if (q.knn) parts.push(`"knn":${knnJson(q.knn, q.window)}`);
-  if (q.keyword) parts.push(`"query":${keywordQueryJson(q.keyword)}`);
-  return {
-    method: 'POST',
-    path: `/${encodeURIComponent(alias)}/_search?filter_path=aggregations`,
-    body: `{${parts.join(',')}}`,
-  };
-}
-
 export interface KnnResponse {
   /** Absent when nothing matched: the response filter leaves out an empty hit list. */
   hits?: { hits?: Array<{ _id: string; _score: number | null; _source: Omit<ImageDoc, 'vector'> }> };
@@ -197,6 +167,20 @@ export async function send<T>(
   }
 }
 
+/**
+ * The check for an _msearch answer (for `send`): _msearch answers 200 with each search's own error inside, raised here
+ * as that search's error answer would be.
+ */
+export function msearchCheck<T extends { responses?: Array<{ error?: unknown; status?: number }> }>(
+  req: JsonRequest,
+): (answer: T) => T {
+  return (answer) => {
+    const failed = answer.responses?.find((r) => r.error);
+    if (failed) throw responseError(req, failed.status ?? 500, { error: failed.error, status: failed.status });
+    return answer;
+  };
+}
+
 export const hitsOf = (res: KnnResponse | null): SearchHit[] =>
   (res?.hits?.hits ?? []).map((h) => ({ id: h._id, score: h._score ?? 0, doc: h._source }));
 
@@ -212,30 +196,6 @@ export async function keywordSearch(
   q: KeywordQuery,
 ): Promise<SearchHit[]> {
   return hitsOf(await send<KnnResponse>(es, 'keyword search', keywordRequest(alias, q)));
-}
-
-export interface FacetBucket {
-  value: string;
-  count: number;
-}
-
-export interface Facets {
-  host: FacetBucket[];
-  folder: FacetBucket[];
-  format: FacetBucket[];
-  year: FacetBucket[];
-}
-
-type Buckets = { buckets: Array<{ key: string | number; key_as_string?: string; doc_count: number }> };
-
-export async function facetCounts(es: Client | SearchConnection, alias: string, q: FacetQuery): Promise<Facets> {
-  const res = await send<{ aggregations?: Record<keyof Facets, Buckets> }>(es, 'facets', facetsRequest(alias, q));
-  const of = (name: keyof Facets) =>
-    (res?.aggregations?.[name]?.buckets ?? []).map((b) => ({
-      value: b.key_as_string ?? String(b.key),
-      count: b.doc_count,
-    }));
-  return { host: of('host'), folder: of('folder'), format: of('format'), year: of('year') };
 }
 
 /** The stored (unit-length) vector of one document, or null when there is no such document or index. */

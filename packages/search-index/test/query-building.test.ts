@@ -1,6 +1,7 @@
 // Query building as pure functions: filters, cutoff, order, pages, keyword queries, facets and rank fusion.
 import { describe, expect, it } from 'vitest';
 import {
+  facetSearches,
   facetsRequest,
   filterClauses,
   keywordRequest,
@@ -105,16 +106,46 @@ describe('keyword request and facets', () => {
 
   it('counts hosts, folders, formats and years over the window of nearest pictures, the keyword matches, or both', () => {
     const req = facetsRequest('images', {
-      knn: { vector: [1, 0], k: 10, numCandidates: 100 },
-      keyword: { text: 'beach', k: 10 },
+      knn: { vector: [1, 0], numCandidates: 100, minScore: 0.6 },
+      text: 'beach',
+      excludeIds: ['x'],
       window: 100,
     });
-    const body = JSON.parse(req.body);
+    expect(req.path).toMatch(/^\/images\/_msearch\?/);
+    const lines = req.body
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    const body = lines[1];
     expect(body.size).toBe(0);
-    expect(body.knn.k).toBe(100);
+    expect(body.knn).toMatchObject({ k: 100, num_candidates: 100, similarity: expect.closeTo(0.2) });
+    expect(body.knn.filter.bool.must_not).toEqual([{ ids: { values: ['x'] } }]);
     expect(body.query.bool.must).toHaveLength(1);
     expect(Object.keys(body.aggs).sort()).toEqual(['folder', 'format', 'host', 'year']);
     expect(body.aggs.year.date_histogram).toMatchObject({ field: 'dated_at', calendar_interval: 'year' });
+  });
+
+  it('counts each facet whose filter is on without that filter, and the others with every filter', () => {
+    const filters = { hosts: ['a'], years: [2024], orientation: 'portrait' as const };
+    expect(facetSearches(filters)).toEqual([
+      { facets: ['folder', 'format'] },
+      { facets: ['host'], without: 'hosts' },
+      { facets: ['year'], without: 'years' },
+    ]);
+    expect(facetSearches({})).toEqual([{ facets: ['host', 'folder', 'format', 'year'] }]);
+    const lines = facetsRequest('images', { knn: { vector: [1, 0], numCandidates: 10 }, filters, window: 10 })
+      .body.trimEnd()
+      .split('\n')
+      .filter((_, i) => i % 2 === 1)
+      .map((l) => JSON.parse(l));
+    const filterOf = (b: { knn: { filter: { bool: { filter: unknown[] } } } }) => JSON.stringify(b.knn.filter);
+    expect(Object.keys(lines[1].aggs)).toEqual(['host']);
+    expect(filterOf(lines[1])).not.toContain('source_host');
+    expect(filterOf(lines[1])).toContain('dated_at');
+    expect(filterOf(lines[2])).toContain('source_host');
+    expect(filterOf(lines[2])).not.toContain('dated_at');
+    expect(lines.every((b) => filterOf(b).includes('portrait'))).toBe(true);
   });
 });
 

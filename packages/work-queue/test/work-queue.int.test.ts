@@ -1,8 +1,8 @@
 // The queue contract against a real RabbitMQ 3.10: confirmed publishing, batches of prefetch size, redelivery of
 // what a consumer did not ack, the dead-letter queue with its reason, counts, and surviving a broker restart.
 import { createLogger } from '@image-search/log';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker, takeMessage } from '../../../test/rabbitmq.ts';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { restartableBroker, sharedBroker, takeMessage, testQueueName } from '../../../test/rabbitmq.ts';
 import {
   consumeBatches,
   type Delivered,
@@ -14,17 +14,13 @@ import {
 } from '../src/index.ts';
 
 const logger = createLogger('work-queue-test', { level: 'silent' });
-let broker: TestBroker;
-let n = 0;
+let url: string;
 
 beforeAll(async () => {
-  broker = await startTestBroker();
-});
-afterAll(async () => {
-  await broker?.stop();
+  url = await sharedBroker();
 });
 
-const settings = (): QueueSettings => ({ url: broker.url, name: `test-${process.pid}-${++n}`, maxAttempts: 3 });
+const settings = (on = url): QueueSettings => ({ url: on, name: testQueueName('work-queue'), maxAttempts: 3 });
 const picture = (i: number) => ({
   contentId: i.toString(16).padStart(64, '0'),
   file: `p/${i}.png`,
@@ -99,7 +95,7 @@ describe('work queue', () => {
     expect(attempts.map((d) => d.attempt)).toEqual([1, 2, 3]);
     expect(await counter.counts()).toEqual({ queued: 0, failed: 1 });
 
-    const dead = await takeMessage(broker.url, queueNames(s.name).failed);
+    const dead = await takeMessage(url, queueNames(s.name).failed);
     expect(dead.body).toMatchObject({ file: 'p/2.png' });
     expect(dead.headers['x-failure-reason']).toBe('corrupt: not a picture');
     await consumer.close();
@@ -108,7 +104,9 @@ describe('work queue', () => {
   });
 
   it('loses nothing across a broker restart: unacked messages come back, consumers and publishers reconnect', async () => {
-    const s = settings();
+    const broker = await restartableBroker();
+    onTestFinished(() => broker.release());
+    const s = settings(broker.url);
     const publisher = await PicturePublisher.open(s, logger);
     await publishWhenConnected(publisher, 0);
     for (let i = 1; i < 6; i++) await publisher.publish(picture(i));

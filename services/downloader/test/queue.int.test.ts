@@ -8,17 +8,17 @@ import path from 'node:path';
 import { queueNames } from '@image-search/work-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/free-port.ts';
-import { startTestBroker, type TestBroker, takeMessage } from '../../../test/rabbitmq.ts';
+import { sharedBroker, takeMessage, testQueueName } from '../../../test/rabbitmq.ts';
 import { type FaultServer, makePictures, type Pictures, pictureRoutes, startServer } from './fault-server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-let broker: TestBroker;
+let brokerUrl: string;
 let server: FaultServer;
 let pictures: Pictures;
 let dir: string;
 
 beforeAll(async () => {
-  broker = await startTestBroker();
+  brokerUrl = await sharedBroker();
   pictures = await makePictures();
   server = await startServer({
     ...pictureRoutes(pictures),
@@ -27,7 +27,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  await broker?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -63,13 +62,14 @@ async function downloadOnce(out: string, queueUrl: string, queueName: string) {
 describe('downloader with a work queue', () => {
   it('announces every stored picture with its content id, file and source URL', async () => {
     const out = path.join(dir, 'up');
-    const run = await downloadOnce(out, broker.url, 'announced');
+    const queue = testQueueName('announced');
+    const run = await downloadOnce(out, brokerUrl, queue);
     expect(run.code, run.stdout).toBe(0);
     expect(run.files, run.stdout).toHaveLength(2);
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     const got = [
-      await takeMessage(broker.url, queueNames('announced').work),
-      await takeMessage(broker.url, queueNames('announced').work),
+      await takeMessage(brokerUrl, queueNames(queue).work),
+      await takeMessage(brokerUrl, queueNames(queue).work),
     ].map((m) => m.body as { contentId: string; file: string; sourceUrl: string });
     expect(got.map((m) => m.sourceUrl).sort()).toEqual([`${server.base}/a.jpg`, `${server.base}/b.png`]);
     expect(got.map((m) => m.file).sort()).toEqual(run.files);

@@ -1,5 +1,4 @@
 // `pnpm embedder [--once]`: every picture under IMAGES_DIR searchable in Elasticsearch, re-scanned every POLL_SECONDS.
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { exitOnConfigError, loadEmbedderConfig } from '@image-search/config';
 import { createLogger } from '@image-search/log';
@@ -25,7 +24,7 @@ onShutdown({
 
 try {
   await serveMetrics({ port: cfg.METRICS_PORT, host: cfg.METRICS_HOST, log: logger });
-  const heartbeat = new Heartbeat(path.join(cfg.stateDir, 'heartbeat.json'), {
+  const heartbeat = new Heartbeat(cfg.heartbeatFile, {
     staleAfterMs: cfg.HEALTH_STALE_SECONDS * 1000,
   });
   await runEmbedder(cfg, { logger, once, signal: stop.signal, heartbeat });

@@ -1,14 +1,16 @@
 // Embedder workers fed by a real RabbitMQ: three worker processes on one queue and one index, one of them killed with
 // SIGKILL mid-run and the broker restarted mid-run; every distinct picture ends up indexed exactly once, and a picture
 // that cannot be decoded ends in the dead-letter queue with its reason. Then the scanning embedder indexes a picture
-// that was never announced on the queue.
+// that was never announced on the queue. The workers share one STATE_DIR, as Compose replicas share the
+// embedder-state volume, each with a heartbeat of its own: the killed one's health check fails while the others pass.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '@image-search/log';
+import { heartbeatProblem } from '@image-search/process';
 import { PicturePublisher, QueueCounter, queueNames } from '@image-search/work-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker, takeMessage } from '../../../test/rabbitmq.ts';
+import { restartableBroker, type TestBroker, takeMessage, testQueueName } from '../../../test/rabbitmq.ts';
 import {
   colourPicture,
   processEnv,
@@ -27,12 +29,12 @@ const cleanup: Array<() => Promise<unknown>> = [];
 let broker: TestBroker;
 
 beforeAll(async () => {
-  broker = await startTestBroker();
+  broker = await restartableBroker();
 });
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   for (const c of cleanup) await c();
-  await broker?.stop();
+  await broker?.release();
 });
 
 function startWorker(env: Record<string, string>): ChildProcess {
@@ -68,7 +70,7 @@ describe('embedder workers on the work queue', () => {
     const alias = uniqueAlias('queue');
     aliases.push(alias);
     roots.push(dirs.root);
-    const queue = { url: broker.url, name: `pictures-${process.pid}`, maxAttempts: 2 };
+    const queue = { url: broker.url, name: testQueueName('embedder'), maxAttempts: 2 };
     const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'white'] as const;
     const publisher = await PicturePublisher.open(queue, logger);
     const pictures: Array<{ contentId: string; file: string; sourceUrl: string }> = [];
@@ -98,8 +100,11 @@ describe('embedder workers on the work queue', () => {
     await publisher.close();
 
     const modelDir = await tinyModelDir();
+    const heartbeat = (n: number) => path.join(dirs.root, `heartbeat-${n}.json`);
     const env = (n: number) => ({
-      ...processEnv(dirs, alias, modelDir, path.join(dirs.state, `worker-${n}`)),
+      ...processEnv(dirs, alias, modelDir),
+      HEARTBEAT_FILE: heartbeat(n),
+      HEALTH_STALE_SECONDS: '5',
       QUEUE_URL: queue.url,
       QUEUE_NAME: queue.name,
       QUEUE_MAX_ATTEMPTS: String(queue.maxAttempts),
@@ -124,6 +129,10 @@ describe('embedder workers on the work queue', () => {
     const indexed = await indexedIds(alias);
     expect(indexed.length).toBe(ids.size);
     expect(new Set(indexed)).toEqual(ids);
+
+    await until('the killed worker counted as stuck', async () => heartbeatProblem(heartbeat(0)) !== undefined, 20_000);
+    expect(heartbeatProblem(heartbeat(1))).toBeUndefined();
+    expect(heartbeatProblem(heartbeat(2))).toBeUndefined();
 
     const dead = await takeMessage(broker.url, queueNames(queue.name).failed);
     expect(dead.body).toMatchObject({ file: 'poison.png' });

@@ -1,7 +1,9 @@
 // Finding pictures for a search: by vector (kNN), by keyword (BM25) or both fused by reciprocal rank, filtered, cut off,
-// ordered and paged alike.
+// ordered and paged alike; and the facet counts over the same set.
 import {
   docsByPath,
+  type Facets,
+  facetCounts,
   type KnnQuery,
   keywordSearch,
   knnSearch,
@@ -32,6 +34,28 @@ export interface FindQuery {
   vector?: ArrayLike<number>;
   text?: string;
   minScore?: number;
+}
+
+/**
+ * Counts per host, folder, format and year over what the search ranks: the best maxK nearest pictures passing the
+ * filters and the cutoff, and/or every keyword match; each facet without its own filter (see search-index's facets).
+ */
+export function findFacets(t: FindTarget, q: FindQuery): Promise<Facets> {
+  return facetCounts(t.search, t.alias, {
+    filters: q.page.filters,
+    excludeIds: q.page.excludeIds,
+    window: t.maxK,
+    knn:
+      q.mode === 'keyword'
+        ? undefined
+        : {
+            vector: q.vector ?? [],
+            numCandidates: t.numCandidates,
+            minScore: q.minScore,
+            rescoreOversample: t.rescoreOversample,
+          },
+    text: q.mode === 'vector' ? undefined : (q.text ?? ''),
+  });
 }
 
 export async function findPictures(t: FindTarget, q: FindQuery): Promise<SearchHit[]> {

@@ -5,7 +5,7 @@ import { createClient } from '@image-search/search-index';
 import { PicturePublisher, QueueCounter } from '@image-search/work-queue';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker } from '../../../test/rabbitmq.ts';
+import { sharedBroker, testQueueName } from '../../../test/rabbitmq.ts';
 import { buildServer } from '../src/server.ts';
 import { COLOURS, colourPicture, type Fixture, startFixture } from './fixture.ts';
 import { rawRequest } from './http.ts';
@@ -174,9 +174,8 @@ describe('meta and health', () => {
   });
 
   it('counts the pictures waiting in the work queue and those that failed', async () => {
-    const broker = await startTestBroker();
     const logger = createLogger('meta-test', { level: 'silent' });
-    const queue = { url: broker.url, name: 'meta-pictures', maxAttempts: 3 };
+    const queue = { url: await sharedBroker(), name: testQueueName('meta'), maxAttempts: 3 };
     const publisher = await PicturePublisher.open(queue, logger);
     const counter = await QueueCounter.open(queue, logger);
     const es = createClient({ ES_HOST: f.config.ES_HOST });
@@ -192,7 +191,6 @@ describe('meta and health', () => {
       await es.close();
       await publisher.close();
       await counter.close();
-      await broker.stop();
     }
   });
 

@@ -1,7 +1,9 @@
 // Filters, cutoff, order, pages, keyword and hybrid search, query arithmetic and facets, against real Elasticsearch
 // and the tiny synthetic model, over colour pictures that carry dates, hosts, folders, formats and file names.
 
-import type { Hit } from '@image-search/api-contract';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Facets as FacetsBody, Hit } from '@image-search/api-contract';
 import type { ImageDoc } from '@image-search/search-index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fixture, type Picture, startFixture } from './fixture.ts';
@@ -36,6 +38,8 @@ function factsOf(n: number): Partial<ImageDoc> {
     ...(n === INVOICE ? { file_name: 'invoice-2041.png', keywords: ['receipt'] } : {}),
   };
 }
+
+type Buckets = FacetsBody['host'];
 
 let f: Fixture;
 const facts: Array<Partial<ImageDoc>> = [];
@@ -102,10 +106,13 @@ describe('filters', () => {
     const { body } = await get<Hit[]>('/search/text?q=red&k=60&year=2024');
     expect(body.some((h) => h.taken_at === null)).toBe(true);
     expect(body.every((h) => (h.taken_at ?? h.added_at)?.startsWith('2024'))).toBe(true);
-    const facets = await get<{ year: Array<{ value: string; count: number }> }>('/search/facets?q=red&year=2024');
-    expect(facets.body.year).toEqual([{ value: '2024', count: in2024.length }]);
-    const combined = await post<Hit[]>('/search/combine', { parts: [{ text: 'red' }], k: 60, year: ['2024'] });
-    expect(combined.body).toHaveLength(in2024.length);
+    const facets = await get<FacetsBody>('/search/facets?q=red&year=2024');
+    expect(facets.body.year).toContainEqual({ value: '2024', count: in2024.length });
+    expect(facets.body.host.reduce((n, b) => n + b.count, 0)).toBe(in2024.length);
+    for (const year of [['2024'], 2024, [2024]]) {
+      const combined = await post<Hit[]>('/search/combine', { parts: [{ text: 'red' }], k: 60, year });
+      expect(combined.body).toHaveLength(in2024.length);
+    }
   });
 
   it('applies to "more like this" and picture searches too', async () => {
@@ -214,22 +221,114 @@ describe('query arithmetic', () => {
 });
 
 describe('facets', () => {
-  it('counts hosts, folders, formats and years of what the search finds', async () => {
-    const { body } = await get<Record<string, Array<{ value: string; count: number }>>>(
-      `/search/facets?q=red&min_score=${await strongMatch()}`,
+  type Name = keyof FacetsBody;
+  const NAMES: Name[] = ['host', 'folder', 'format', 'year'];
+  const facetValue = (d: Partial<ImageDoc>, name: Name) =>
+    ({ host: d.source_host, folder: d.folder, format: d.format, year: d.dated_at?.slice(0, 4) })[name];
+  const countBy = (docs: Array<Partial<ImageDoc>>, name: Name) => {
+    const m: Record<string, number> = {};
+    for (const d of docs) {
+      const v = facetValue(d, name);
+      if (v != null) m[v] = (m[v] ?? 0) + 1;
+    }
+    return m;
+  };
+  const asMap = (b: Buckets) => Object.fromEntries(b.map((x) => [x.value, x.count]));
+  /** Filters (named as the facets they narrow) that leave every kind of search something to count. */
+  const FILTERS: Record<string, string[]> = { host: ['b.example'], folder: ['home'], year: ['2016', '2017', '2024'] };
+
+  it('counts each facet over what the search keeps, with every other filter on but its own', async () => {
+    const filters = { host: 'b.example', folder: 'home' };
+    const { body } = await get<FacetsBody>(
+      `/search/facets?q=red&min_score=${await strongMatch()}&host=${filters.host}&folder=${filters.folder}`,
     );
+    // the strong matches of "red" are the red pictures: counted here from what each picture carries
     const reds = facts.filter((_, n) => f.pictures[n].colour === 'red');
-    const count = (values: Array<string | null | undefined>) => {
-      const m = new Map<string, number>();
-      for (const v of values) if (v != null) m.set(v, (m.get(v) ?? 0) + 1);
-      return Object.fromEntries(m);
-    };
-    const asMap = (b: Array<{ value: string; count: number }>) => Object.fromEntries(b.map((x) => [x.value, x.count]));
-    expect(asMap(body.host)).toEqual(count(reds.map((d) => d.source_host)));
-    expect(asMap(body.format)).toEqual(count(reds.map((d) => d.format)));
-    expect(asMap(body.year)).toEqual(count(reds.map((d) => d.dated_at?.slice(0, 4))));
-    expect(asMap(body.folder)).toEqual(count(reds.map((d) => d.folder)));
+    const passing = (without: Name) =>
+      reds.filter(
+        (d) =>
+          (without === 'host' || d.source_host === filters.host) &&
+          (without === 'folder' || d.folder === filters.folder),
+      );
+    for (const name of NAMES) expect(asMap(body[name]), name).toEqual(countBy(passing(name), name));
+    expect(body.host.length).toBeGreaterThan(1);
   });
+
+  describe('with fewer places than matches (MAX_K 5, 8 pictures)', () => {
+    let g: Fixture;
+    beforeAll(async () => {
+      g = await startFixture({
+        colours: { red: COLOURS.red, blue: COLOURS.blue },
+        copies: 4,
+        env: { MAX_K: '5', TOP_K: '5' },
+        facts: (_p, n) => ({ source_host: HOSTS[n % 2], folder: n % 3 ? 'trips' : 'home' }),
+      });
+    });
+    afterAll(async () => {
+      await g?.close();
+    });
+
+    it('counts the best MAX_K the search pages through, each facet without its own filter', async () => {
+      const like = `${g.base}/search/similar/${g.pictures[0].id}?k=5`;
+      const answer = (await (await fetch(`${like}&facets=true&host=${HOSTS[0]}`)).json()) as {
+        hits: Hit[];
+        facets: FacetsBody;
+      };
+      const best = (await (await fetch(like)).json()) as Hit[];
+      const asDocs = (hits: Hit[]) => hits.map((h) => ({ source_host: h.source_host, folder: h.folder ?? undefined }));
+      // 7 pictures besides the one searched with, the best 5 counted; the host facet without the host filter
+      expect(answer.facets.host.reduce((n, b) => n + b.count, 0)).toBe(5);
+      expect(asMap(answer.facets.host)).toEqual(countBy(asDocs(best), 'host'));
+      expect(answer.hits.every((h) => h.source_host === HOSTS[0])).toBe(true);
+      expect(asMap(answer.facets.folder)).toEqual(countBy(asDocs(answer.hits), 'folder'));
+    });
+  });
+
+  const red = () => f.pictures.findIndex((p) => p.colour === 'red');
+  const query = (params: Record<string, string[]>) =>
+    new URLSearchParams(
+      Object.entries(params).flatMap(([k, vs]) => vs.map((v): [string, string] => [k, v])),
+    ).toString();
+  /** Every kind of search, answering with facets when asked; a JSON body gives the years as numbers. */
+  const searches: Record<string, (params: Record<string, string[]>, facets: boolean) => Promise<unknown>> = {
+    similar: async (params, facets) =>
+      (await get(`/search/similar/${f.pictures[red()].id}?k=60&facets=${facets}&${query(params)}`)).body,
+    upload: async (params, facets) => {
+      const bytes = await readFile(path.join(f.imagesDir, f.pictures[red()].rel));
+      const init = { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes };
+      return (await get(`/search/image?k=60&facets=${facets}&${query(params)}`, init)).body;
+    },
+    combine: async (params, facets) => {
+      const { year, ...rest } = params;
+      const body = { parts: [{ text: 'red' }, { text: 'blue', weight: -0.5 }], k: 60, facets, ...rest };
+      return (await post('/search/combine', { ...body, folder: rest.folder?.[0], year: year?.map(Number) })).body;
+    },
+    keyword: async (params, facets) =>
+      (await get(`/search/text?q=red%20green&mode=keyword&k=60&facets=${facets}&${query(params)}`)).body,
+    hybrid: async (params, facets) =>
+      (await get(`/search/text?q=red&mode=hybrid&k=60&facets=${facets}&${query(params)}`)).body,
+  };
+
+  it.each(Object.keys(searches))(
+    "%s: gives facets with its answer, each counted over its own hits without that facet's filter",
+    async (kind) => {
+      const search = searches[kind];
+      const answer = (await search(FILTERS, true)) as { hits: Hit[]; facets: FacetsBody };
+      expect(answer.hits).toEqual(await search(FILTERS, false));
+      expect(answer.hits.length).toBeGreaterThan(0);
+      for (const name of NAMES) {
+        const { [name]: _, ...others } = FILTERS;
+        const set = (await search(others, false)) as Hit[];
+        expect(asMap(answer.facets[name]), name).toEqual(
+          countBy(
+            set.map((h) => facts[numberOf(h)]),
+            name,
+          ),
+        );
+      }
+      expect(answer.facets.host.length).toBeGreaterThan(1);
+    },
+  );
 });
 
 describe('bad values', () => {
@@ -249,12 +348,22 @@ describe('bad values', () => {
     expect(body.message).toMatch(message);
   });
 
+  // each case wrapped in a list of its one argument, so the list case is not spread into arguments
+  it.each([[99999], ['abc'], [[2024, 'x']], [2024.5], [true], [{ year: 2024 }]])(
+    'year %j in a JSON body → 400 naming the parameter',
+    async (year: unknown) => {
+      const { status, body } = await post<{ message: string }>('/search/combine', { parts: [{ text: 'red' }], year });
+      expect(status).toBe(400);
+      expect(body.message).toMatch(/^year must be a 4-digit year, e\.g\. 2024/);
+    },
+  );
+
   it('documents every parameter in OpenAPI', async () => {
     const { body } = await get<{ paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>> }>(
       '/docs/json',
     );
     const names = body.paths['/search/text'].get.parameters?.map((p) => p.name) ?? [];
-    for (const name of 'q k from mode min_score sort taken_from host folder format year'.split(' ')) {
+    for (const name of 'q k from mode min_score sort taken_from host folder format year facets'.split(' ')) {
       expect(names).toContain(name);
     }
     expect(body.paths).toHaveProperty('/search/combine');

@@ -16,7 +16,6 @@ import { type Query, refines } from './find-page.ts';
 import { usePictureInput } from './picture-input.ts';
 import type { SearchOptions } from './search-options.ts';
 import { clampK, readUrl, type UrlQuery, writeUrl } from './url-state.ts';
-import { useFacets } from './use-facets.ts';
 import { asApiError, useSearch } from './use-search.ts';
 
 export interface AppProps {
@@ -139,8 +138,6 @@ export function App({ defaultK }: AppProps) {
     }
   }, [hits.length]);
 
-  const facets = useFacets(query, options.mode, minScoreOf(options, meta));
-
   const moreLikeThis = useCallback(
     (hit: Hit) =>
       run({ kind: 'similar', id: hit.id, name: hitName(hit), thumb: thumbnailSrc(hit) }, k, options, 'push'),
@@ -192,8 +189,7 @@ export function App({ defaultK }: AppProps) {
           onChange={applyOptions}
         />
         <FilterChips
-          facets={facets.facets}
-          error={facets.error}
+          facets={results.facets}
           filters={options.filters}
           onChange={(filters) => applyOptions({ ...options, filters })}
         />

@@ -7,17 +7,23 @@ import type {
   ErrorCode,
   Facets,
   Hit,
+  HitsWithFacets,
   Meta,
   Mode,
 } from '@image-search/api-contract';
 
 export type { Facets, Hit, Meta };
 
-/** What every search sends besides what it looks for (page, cutoff, order, filters), in the API's own names. */
+/**
+ * What every search sends besides what it looks for (page, cutoff, order, filters), in the API's own names; `facets`
+ * asks for the counts with the answer.
+ */
 export type PageParams = Omit<CombineRequest, 'parts'>;
 
 export interface SearchResult {
   hits: Hit[];
+  /** The facet counts, when the request asked for them. */
+  facets?: Facets;
   /** Round trip seen by the page: request sent to answer parsed. */
   latencyMs: number;
   /** The API's own breakdown from Server-Timing (embed, knn …), when it sends one. */
@@ -149,9 +155,10 @@ async function request(path: string, init: RequestInit = {}): Promise<Response> 
 async function timedSearch(path: string, init: RequestInit): Promise<SearchResult> {
   const t0 = performance.now();
   const res = await request(path, init);
-  const hits = (await res.json()) as Hit[];
+  const answer = (await res.json()) as Hit[] | HitsWithFacets;
   const latencyMs = performance.now() - t0;
-  return { hits, latencyMs, serverTiming: parseServerTiming(res.headers.get('server-timing')) };
+  const serverTiming = parseServerTiming(res.headers.get('server-timing'));
+  return Array.isArray(answer) ? { hits: answer, latencyMs, serverTiming } : { ...answer, latencyMs, serverTiming };
 }
 
 /** A query string of the parameters that are set; lists as comma-separated values, as the API reads them. */
@@ -187,17 +194,6 @@ export function searchCombine(parts: CombinePart[], params: PageParams, signal?:
     body: JSON.stringify(body),
     signal,
   });
-}
-
-/** Counts per host, folder, format and year among what a text search finds. */
-export async function fetchFacets(
-  q: string,
-  mode: Mode,
-  params: Pick<PageParams, 'min_score'>,
-  signal?: AbortSignal,
-): Promise<Facets> {
-  const res = await request(`/search/facets?${queryString({ q, mode, ...params })}`, { signal });
-  return (await res.json()) as Facets;
 }
 
 export async function fetchMeta(signal?: AbortSignal): Promise<Meta> {

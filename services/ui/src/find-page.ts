@@ -1,5 +1,6 @@
 // Which API call one page of a search is: text, "more like this" or a picture, or, with refine terms, the weighted
-// combination of the search and its terms (POST /search/combine).
+// combination of the search and its terms (POST /search/combine). The first page asks for the facet counts too, so a
+// picture is uploaded once for both.
 import { type PageParams, type SearchResult, searchCombine, searchImage, searchSimilar, searchText } from './api.ts';
 import { refineParts } from './refine-terms.ts';
 import type { SearchOptions } from './search-options.ts';
@@ -30,6 +31,7 @@ export function findPage(r: PageRequest, signal: AbortSignal): Promise<SearchRes
     from: r.from,
     sort: options.sort,
     min_score: r.minScore,
+    facets: r.from === 0 || undefined,
     ...options.filters,
   };
   if (refines(query, options) && query.kind !== 'image') {

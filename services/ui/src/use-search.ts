@@ -1,7 +1,7 @@
 // The results of the current search and its further pages: a new search replaces them, "more" appends the next page
-// (from = what is shown) until a page comes back short or MAX_K is reached.
+// (from = what is shown) until a page comes back short or MAX_K is reached. The first page brings the facet counts.
 import { useCallback, useRef, useState } from 'react';
-import { ApiError, type Hit, type SearchResult } from './api.ts';
+import { ApiError, type Facets, type Hit, type SearchResult } from './api.ts';
 import { findPage, type Query } from './find-page.ts';
 import type { SearchOptions } from './search-options.ts';
 
@@ -24,6 +24,8 @@ export interface Search {
 export interface Results {
   search: Search | null;
   hits: Hit[];
+  /** The counts that came with the first page (null before it, or when it failed). */
+  facets: Facets | null;
   phase: Phase;
   /** No further page: the last came back short, or MAX_K is reached. */
   end: boolean;
@@ -37,7 +39,15 @@ export function asApiError(err: unknown): ApiError {
   return new ApiError('other', (err as Error)?.message ?? String(err), 'Reload the page and try again.', 0);
 }
 
-const IDLE: Results = { search: null, hits: [], phase: { status: 'idle' }, end: false, last: null, started: 0 };
+const IDLE: Results = {
+  search: null,
+  hits: [],
+  facets: null,
+  phase: { status: 'idle' },
+  end: false,
+  last: null,
+  started: 0,
+};
 
 export function useSearch() {
   const [results, setResults] = useState<Results>(IDLE);
@@ -62,11 +72,23 @@ export function useSearch() {
         if (ctl.signal.aborted) return;
         const hits = [...prior, ...page.hits];
         const end = page.hits.length < k || hits.length >= search.maxK;
-        update((r) => ({ ...r, hits, end, last: page, phase: { status: 'done' } }));
+        update((r) => ({
+          ...r,
+          hits,
+          facets: from === 0 ? (page.facets ?? null) : r.facets,
+          end,
+          last: page,
+          phase: { status: 'done' },
+        }));
       } catch (err) {
         if (ctl.signal.aborted || (err as Error).name === 'AbortError') return;
         const during = from === 0 ? 'first' : 'more';
-        update((r) => ({ ...r, hits: prior, phase: { status: 'error', error: asApiError(err), during } }));
+        update((r) => ({
+          ...r,
+          hits: prior,
+          facets: from === 0 ? null : r.facets,
+          phase: { status: 'error', error: asApiError(err), during },
+        }));
       }
     },
     [update],

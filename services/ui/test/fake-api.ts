@@ -47,6 +47,11 @@ export const FACETS: Facets = {
   year: [{ value: '2024', count: 7 }],
 };
 
+/** A search's answer: with facets=true the hits and FACETS, else the bare list, as the API answers. */
+function answer(facets: string | null, list: Hit[]): Reply {
+  return { json: facets === 'true' ? { hits: list, facets: FACETS } : list };
+}
+
 export const META: Meta = {
   model_name: 'tiny/synthetic',
   vector_dim: 64,
@@ -75,16 +80,15 @@ export class FakeApi {
 
   constructor() {
     this.on('GET /meta', () => ({ json: META }));
-    this.on('GET /search/text', (c) => ({
-      json: hits(Number(c.query.get('k') ?? 10), Number(c.query.get('from') ?? 0)),
-    }));
-    this.on('GET /search/facets', () => ({ json: FACETS }));
+    this.on('GET /search/text', (c) =>
+      answer(c.query.get('facets'), hits(Number(c.query.get('k') ?? 10), Number(c.query.get('from') ?? 0))),
+    );
     this.on('POST /search/combine', (c) => {
-      const body = JSON.parse(String(c.body)) as { k: number; from: number };
-      return { json: hits(body.k, body.from) };
+      const body = JSON.parse(String(c.body)) as { k: number; from: number; facets?: boolean };
+      return answer(String(body.facets), hits(body.k, body.from));
     });
-    this.on('GET /search/similar', (c) => ({ json: hits(Number(c.query.get('k') ?? 10)) }));
-    this.on('POST /search/image', (c) => ({ json: hits(Number(c.query.get('k') ?? 10)) }));
+    this.on('GET /search/similar', (c) => answer(c.query.get('facets'), hits(Number(c.query.get('k') ?? 10))));
+    this.on('POST /search/image', (c) => answer(c.query.get('facets'), hits(Number(c.query.get('k') ?? 10))));
   }
 
   /** Route key: 'GET /search/text'; '/search/similar' matches '/search/similar/<id>' too. */

@@ -1,8 +1,10 @@
 // The search controls in a real browser against the real stack (Elasticsearch, the embedder and the search-api with
 // the tiny synthetic model): filter chips, the strong-match cutoff, date order, more results, refine terms, the URL,
 // the keyboard, and the API's 400s.
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { formatRecord, journalFile, pictureFileName, pictureKey } from '@image-search/picture-store';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Colour, colourOf, colourPicture } from './colour-pictures.ts';
@@ -15,11 +17,19 @@ const PICTURES: Array<[Colour, number]> = [
   ['green', 2],
   ['white', 2],
 ];
-const DOCS = PICTURES.reduce((n, [, count]) => n + count, 0);
+/** Pictures the downloader stored, with the host each came from (its journal record), all added in 2021. */
+const DOWNLOADED: Array<[Colour, number, string]> = [
+  ['green', 3, 'a.example'],
+  ['green', 4, 'a.example'],
+  ['white', 3, 'b.example'],
+];
+const DOCS = PICTURES.reduce((n, [, count]) => n + count, 0) + DOWNLOADED.length;
 const TOP_K = 4;
 
 let stack: BrowserStack | undefined;
 let page: Page;
+/** The id (SHA-256 of the bytes) of green-1.png, a picture put in by hand: no host, top folder, added in 2021. */
+let green1 = '';
 
 beforeAll(async () => {
   // Variants 3 and 4 live in trips/; variant v was added in 2020 + v (the file time, as no journal names it).
@@ -28,10 +38,23 @@ beforeAll(async () => {
     for (const [colour, count] of PICTURES) {
       for (let v = 1; v <= count; v++) {
         const file = path.join(imagesDir, v >= 3 ? 'trips' : '', `${colour}-${v}.png`);
-        await writeFile(file, await colourPicture(colour, v));
+        const bytes = await colourPicture(colour, v);
+        await writeFile(file, bytes);
         const added = new Date(Date.UTC(2020 + v, 2, 1));
         await utimes(file, added, added);
+        if (colour === 'green' && v === 1) green1 = createHash('sha256').update(bytes).digest('hex');
       }
+    }
+    await mkdir(path.dirname(journalFile(imagesDir)));
+    for (const [colour, v, host] of DOWNLOADED) {
+      const url = `https://${host}/${colour}-${v}.png`;
+      const bytes = await colourPicture(colour, v);
+      const file = pictureFileName(pictureKey(url).stem, '.png');
+      await writeFile(path.join(imagesDir, file), bytes);
+      const at = new Date(Date.UTC(2021, 2, 1)).toISOString();
+      const record = { key: pictureKey(url).stem, status: 'done' as const, url, file, bytes: bytes.length, at };
+      const rest = { content_type: 'image/png', final_url: null, attempts: 1, error: null, detail: null };
+      await appendFile(journalFile(imagesDir), formatRecord({ ...record, ...rest, permanent: false }));
     }
   });
   page = stack.page;
@@ -86,6 +109,26 @@ describe('the search controls against the real stack', () => {
     expect(in2022.every((name) => name.endsWith('-2.png'))).toBe(true);
     expect(new URL(page.url()).searchParams.get('year')).toBe('2022');
     expect((await results(() => chip.click())).map(colourOf)).toEqual(['red', 'red', 'red', 'red']);
+  });
+
+  it('counts a "more like this" search in its chips; a host chip keeps the other hosts while the rest narrow', async () => {
+    await open(`?similar=${green1}`);
+    const chip = (group: string, value: string) =>
+      page.getByRole('group', { name: group }).getByRole('button', { name: new RegExp(`^${group} ${value}\\b`) });
+    const label = (group: string, value: string) => chip(group, value).getAttribute('aria-label');
+    expect(await label('Site', 'a.example')).toBe('Site a.example, 2 pictures');
+    expect(await label('Site', 'b.example')).toBe('Site b.example, 1 picture');
+    expect(await label('Folder', 'trips')).toBe('Folder trips, 4 pictures');
+    // the other pictures added in 2021: variant 1 of each colour but green-1 itself, and the downloaded three
+    expect(await label('Year', '2021')).toBe('Year 2021, 7 pictures');
+
+    const fromA = await results(() => chip('Site', 'a.example').click());
+    expect(fromA).toHaveLength(2);
+    expect(await chip('Site', 'a.example').getAttribute('aria-pressed')).toBe('true');
+    expect(await label('Site', 'b.example')).toBe('Site b.example, 1 picture');
+    expect(await label('Year', '2021')).toBe('Year 2021, 2 pictures');
+    // a.example's pictures are all in the top folder, which is no filter: no folder is left to narrow to
+    expect(await page.getByRole('group', { name: 'Folder' }).count()).toBe(0);
   });
 
   it('keeps only the strong matches, and orders them newest or oldest first', async () => {

@@ -4,7 +4,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import { userEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { App } from '../src/App.tsx';
-import { hits, META, withFakeApi } from './fake-api.ts';
+import { FACETS, hits, META, withFakeApi } from './fake-api.ts';
 
 const fake = withFakeApi();
 
@@ -32,7 +32,31 @@ describe('filter chips', () => {
     await waitFor(() => expect(lastText().get('folder')).toBe('trips'));
     await userEvent.click(chip);
     await waitFor(() => expect(lastText().get('host')).toBe('b.example'));
-    expect(fake().callsTo('GET /search/facets')[0].query.get('q')).toBe('red');
+    const texts = fake().callsTo('GET /search/text');
+    expect(texts.map((c) => c.query.get('facets'))).toEqual(texts.map(() => 'true'));
+  });
+
+  it('shows chips for a "more like this" search and a picture search, asking for the counts with the first page only', async () => {
+    window.history.replaceState(null, '', '/?similar=id7&k=4');
+    render(<App defaultK={4} />);
+    const sites = await screen.findByRole('group', { name: 'Site' });
+    await userEvent.click(within(sites).getByRole('button', { name: 'Site b.example, 2 pictures' }));
+    await waitFor(() => expect(fake().callsTo('GET /search/similar').at(-1)!.query.get('host')).toBe('b.example'));
+    await userEvent.click(screen.getByRole('button', { name: 'Load more' }));
+    await waitFor(() => expect(fake().callsTo('GET /search/similar')).toHaveLength(3));
+    expect(
+      fake()
+        .callsTo('GET /search/similar')
+        .map((c) => c.query.get('facets')),
+    ).toEqual(['true', 'true', null]);
+
+    const folder = [{ value: 'uploads', count: 3 }];
+    fake().on('POST /search/image', () => ({ json: { hits: hits(4), facets: { ...FACETS, folder } } }));
+    const file = new File([new Uint8Array([0xff, 0xd8, 0xff])], 'cat.jpg', { type: 'image/jpeg' });
+    await userEvent.upload(screen.getByLabelText('Choose a picture to search with'), file);
+    await waitFor(() => expect(fake().callsTo('POST /search/image')).toHaveLength(1));
+    expect(fake().callsTo('POST /search/image')[0].query.get('facets')).toBe('true');
+    expect(await screen.findByRole('button', { name: 'Folder uploads, 3 pictures' })).toBeTruthy();
   });
 
   it('turns a year chip into the year filter, whichever date the date range is on', async () => {

@@ -1,26 +1,27 @@
 // The search routes: text (GET and POST), picture upload, "more like this" by document id, query arithmetic, and facet
-// counts; all filtered, cut off, ordered and paged alike.
+// counts; all filtered, cut off, ordered and paged alike, each answering with its facet counts too when asked.
 import multipart from '@fastify/multipart';
 import {
   combineBody,
   facetsQuerystring,
   facetsSchema,
   type Hit,
-  hitsSchema,
+  type HitsWithFacets,
   kQuerystring,
   type RefineParams,
+  searchAnswerSchema,
   searchErrors,
   similarParams,
   textBody,
   textQuerystring,
   uploadBody,
 } from '@image-search/api-contract';
-import { facetCounts, getVector, type PageQuery, type SearchHit } from '@image-search/search-index';
+import { getVector } from '@image-search/search-index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.ts';
 import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia } from '../errors.ts';
-import { findPictures, type Mode } from '../find.ts';
+import { type FindQuery, findFacets, findPictures, type Mode } from '../find.ts';
 import { toHit } from '../hits.ts';
 import { checkUpload, uploadError } from '../image-upload.ts';
 import { knnSettings } from '../knn-settings.ts';
@@ -41,32 +42,37 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
   const kQ = kQuerystring(limits);
   const combineB = combineBody(limits);
   const facetsQ = facetsQuerystring(limits);
-  const response = { 200: hitsSchema, ...searchErrors };
+  const response = { 200: searchAnswerSchema, ...searchErrors };
   const target = { search, alias: config.ES_INDEX, ...knnSettings(config), maxK: config.MAX_K };
   // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
   app.removeContentTypeParser('text/plain');
 
-  interface Find {
-    page: PageQuery;
-    minScore?: number;
+  interface Find extends Omit<FindQuery, 'mode'> {
     mode?: Mode;
-    vector?: ArrayLike<number>;
-    text?: string;
+    /** Count the facets too (in parallel), answering {hits, facets}. */
+    facets?: boolean;
   }
 
-  async function find(index: string, f: Find, timing: ServerTiming): Promise<Hit[]> {
-    const mode = f.mode ?? 'vector';
-    const [hits, ms] = await timed<SearchHit[]>(() =>
-      findPictures({ ...target, alias: index }, { ...f, mode }).catch((err) => {
-        throw refusedByIndex(err) ?? err;
-      }),
-    );
-    timing.add(mode === 'vector' ? 'knn' : mode, ms);
-    return hits.map((h) => toHit(h, config.IMAGES_DIR));
+  const refused = (err: unknown): never => {
+    throw refusedByIndex(err) ?? err;
+  };
+
+  async function find(index: string, f: Find, timing: ServerTiming): Promise<Hit[] | HitsWithFacets> {
+    const at = { ...target, alias: index };
+    const q = { ...f, mode: f.mode ?? 'vector' };
+    const [[hits, ms], counted] = await Promise.all([
+      timed(() => findPictures(at, q).catch(refused)),
+      f.facets ? timed(() => findFacets(at, q).catch(refused)) : undefined,
+    ]);
+    timing.add(q.mode === 'vector' ? 'knn' : q.mode, ms);
+    const list = hits.map((h) => toHit(h, config.IMAGES_DIR));
+    if (!counted) return list;
+    timing.add('facets', counted[1]);
+    return { hits: list, facets: counted[0] };
   }
 
-  type Refine = RefineParams & { k: number };
-  const pageOf = (p: Refine) => ({ page: pageQueryOf(p, config.MAX_K), minScore: p.min_score });
+  type Refine = RefineParams & { k: number; facets?: boolean };
+  const pageOf = (p: Refine) => ({ page: pageQueryOf(p, config.MAX_K), minScore: p.min_score, facets: p.facets });
 
   function embeddingTiming(e: Embedding): ServerTiming {
     const timing = new ServerTiming();
@@ -82,7 +88,7 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
     return { index: now.index, embedder: ctx.embedderOf(now.model) };
   }
 
-  async function searchText(text: string, p: Refine & { mode: Mode }, reply: FastifyReply): Promise<Hit[]> {
+  async function searchText(text: string, p: Refine & { mode: Mode }, reply: FastifyReply) {
     const { index, embedder } = servingFor(reply);
     let timing = new ServerTiming();
     let vector: ArrayLike<number> | undefined;
@@ -145,8 +151,8 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
       const [vector, lookupMs] = await timed(() => getVector(es, index, id));
       if (!vector) throw notFound(`id: no indexed picture has id ${id}`);
       timing.add('lookup', lookupMs);
-      const { page, minScore } = pageOf(query);
-      const hits = await find(index, { page: { ...page, excludeIds: [id] }, minScore, vector }, timing);
+      const { page, ...rest } = pageOf(query);
+      const hits = await find(index, { ...rest, page: { ...page, excludeIds: [id] }, vector }, timing);
       reply.header('Server-Timing', timing.toString());
       return hits;
     },
@@ -234,9 +240,9 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
       timing.add('embed', embedMs);
       const vector = combineVectors(parts);
       if (!vector) throw badRequest('parts: the weighted parts cancel out; there is nothing left to search for');
-      const { page, minScore } = pageOf(body);
+      const { page, ...rest } = pageOf(body);
       const ids = body.parts.flatMap((p) => ('id' in p ? [p.id] : []));
-      const hits = await find(index, { page: { ...page, excludeIds: ids }, minScore, vector }, timing);
+      const hits = await find(index, { ...rest, page: { ...page, excludeIds: ids }, vector }, timing);
       reply.header('Server-Timing', timing.toString());
       return hits;
     },
@@ -248,6 +254,9 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
       schema: {
         tags: ['search'],
         summary: "How many of a text search's pictures each host, folder, format and year has",
+        description:
+          'Every search also gives these counts in its own answer with facets=true (pictures, "more like this" ' +
+          'and combined searches included), which spares a second request, and a second upload.',
         querystring: facetsQ,
         response: { 200: facetsSchema, ...searchErrors },
       },
@@ -255,16 +264,10 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
     async (request, reply) => {
       const { query } = request;
       const { index, embedder } = servingFor(reply);
-      const filters = filtersOf(query);
-      const page = { k: config.MAX_K, filters };
       const vector = query.mode === 'keyword' ? undefined : (await embedder.text(query.q)).vector;
-      return facetCounts(search, index, {
-        window: config.MAX_K,
-        knn: vector ? { ...page, vector, numCandidates: target.numCandidates, minScore: query.min_score } : undefined,
-        keyword: query.mode === 'vector' ? undefined : { ...page, text: query.q },
-      }).catch((err) => {
-        throw refusedByIndex(err) ?? err;
-      });
+      const page = { k: config.MAX_K, filters: filtersOf(query) };
+      const q = { page, mode: query.mode, vector, text: query.q, minScore: query.min_score };
+      return findFacets({ ...target, alias: index }, q).catch(refused);
     },
   );
 }

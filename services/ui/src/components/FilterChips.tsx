@@ -1,5 +1,7 @@
-// Filter chips from the facet counts of the text being searched: a chip turns its filter on or off. Chips that are on
-// stay shown even when the counts no longer list them, so they can be turned off again. A year chip is the `year`
+// Filter chips from the facet counts of the search on the page (words, a picture, "more like this", refine terms): a
+// chip turns its filter on or off. Each group's counts leave out its own filter, so the other values of a group stay
+// on offer while a chip in it is on; chips that are on stay shown even when the counts do not list them, so they can
+// be turned off again. A year chip is the `year`
 // filter (the year taken, else added, as the counts have it), not the date range, which stays on its own field.
 import type { Facets, Format } from '@image-search/api-contract';
 import type { Filters } from '../search-options.ts';
@@ -7,7 +9,6 @@ import { toggleIn } from '../search-options.ts';
 
 export interface FilterChipsProps {
   facets: Facets | null;
-  error: string | null;
   filters: Filters;
   onChange(filters: Filters): void;
 }
@@ -44,8 +45,9 @@ function chipsOf(group: keyof Facets, facets: Facets | null, f: Filters): Chip[]
   }));
 }
 
-export function FilterChips({ facets, error, filters, onChange }: FilterChipsProps) {
-  if (error) return <p className="chips-error">Filters are not available: {error}</p>;
+const pictures = (n: number) => `${n} picture${n === 1 ? '' : 's'}`;
+
+export function FilterChips({ facets, filters, onChange }: FilterChipsProps) {
   const groups = (Object.keys(GROUPS) as Array<keyof Facets>)
     .map((g) => [g, chipsOf(g, facets, filters)] as const)
     .filter(([, chips]) => chips.length > 0);
@@ -61,7 +63,7 @@ export function FilterChips({ facets, error, filters, onChange }: FilterChipsPro
               type="button"
               className="chip"
               aria-pressed={c.on}
-              aria-label={`${GROUPS[group]} ${c.value}${c.count === undefined ? '' : `, ${c.count} pictures`}`}
+              aria-label={`${GROUPS[group]} ${c.value}${c.count === undefined ? '' : `, ${pictures(c.count)}`}`}
               onClick={() => onChange(c.toggle())}
             >
               {c.value}
