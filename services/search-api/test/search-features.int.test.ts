@@ -254,6 +254,36 @@ describe('facets', () => {
     expect(body.host.length).toBeGreaterThan(1);
   });
 
+  describe('with fewer places than matches (MAX_K 5, 8 pictures)', () => {
+    let g: Fixture;
+    beforeAll(async () => {
+      g = await startFixture({
+        colours: { red: COLOURS.red, blue: COLOURS.blue },
+        copies: 4,
+        env: { MAX_K: '5', TOP_K: '5' },
+        facts: (_p, n) => ({ source_host: HOSTS[n % 2], folder: n % 3 ? 'trips' : 'home' }),
+      });
+    });
+    afterAll(async () => {
+      await g?.close();
+    });
+
+    it('counts the best MAX_K the search pages through, each facet without its own filter', async () => {
+      const like = `${g.base}/search/similar/${g.pictures[0].id}?k=5`;
+      const answer = (await (await fetch(`${like}&facets=true&host=${HOSTS[0]}`)).json()) as {
+        hits: Hit[];
+        facets: FacetsBody;
+      };
+      const best = (await (await fetch(like)).json()) as Hit[];
+      const asDocs = (hits: Hit[]) => hits.map((h) => ({ source_host: h.source_host, folder: h.folder ?? undefined }));
+      // 7 pictures besides the one searched with, the best 5 counted; the host facet without the host filter
+      expect(answer.facets.host.reduce((n, b) => n + b.count, 0)).toBe(5);
+      expect(asMap(answer.facets.host)).toEqual(countBy(asDocs(best), 'host'));
+      expect(answer.hits.every((h) => h.source_host === HOSTS[0])).toBe(true);
+      expect(asMap(answer.facets.folder)).toEqual(countBy(asDocs(answer.hits), 'folder'));
+    });
+  });
+
   const red = () => f.pictures.findIndex((p) => p.colour === 'red');
   const query = (params: Record<string, string[]>) =>
     new URLSearchParams(
@@ -318,9 +348,10 @@ describe('bad values', () => {
     expect(body.message).toMatch(message);
   });
 
-  it.each([99999, 'abc', [2024, 'x'], 2024.5, true, { year: 2024 }])(
+  // each case wrapped in a list of its one argument, so the list case is not spread into arguments
+  it.each([[99999], ['abc'], [[2024, 'x']], [2024.5], [true], [{ year: 2024 }]])(
     'year %j in a JSON body → 400 naming the parameter',
-    async (year) => {
+    async (year: unknown) => {
       const { status, body } = await post<{ message: string }>('/search/combine', { parts: [{ text: 'red' }], year });
       expect(status).toBe(400);
       expect(body.message).toMatch(/^year must be a 4-digit year, e\.g\. 2024/);
