@@ -1,5 +1,6 @@
 // The product as users run it: every image built from its Dockerfile, the compose stack brought up and healthy, a URL
-// list of generated colour pictures served from the host, a search through the UI port, then everything torn down.
+// list of generated colour pictures served from the host, a search through the UI port, the `scale` profile (RabbitMQ and
+// two embedder replicas), then everything torn down.
 // Nothing can be pulled here, so base images are local stand-ins under names of their own (standins.ts), and the `model`
 // service makes the tiny synthetic model and verifies it (compose.override.yml). Builds trust this machine's CA bundle through docker/certs/ (the extra-CA
 // route that works with docker-compose 1.29 too).
@@ -96,7 +97,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
 
   /** What `up --wait` waits for (docker-compose 1.29 has none): every health check passing, the ui's last, which
    * searches through ui → search-api → Elasticsearch. Fails at once when a container exits or turns unhealthy. */
-  async function waitUntilHealthy(): Promise<void> {
+  async function waitUntilHealthy(containers = SERVICES.length + 2): Promise<void> {
     const deadline = Date.now() + 5 * 60_000;
     let states = '';
     for (;;) {
@@ -118,7 +119,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
         say(`containers:\n  ${lines.join('\n  ')}`);
       }
       const ready =
-        lines.length === SERVICES.length + 2 &&
+        lines.length === containers &&
         lines.every((l) => / running 0 healthy$/.test(l) || (/[-_]model[-_]/.test(l) && / exited 0 ?$/.test(l)));
       if (ready) return;
       if (lines.some((l) => / exited [1-9]/.test(l) || / unhealthy$/.test(l)) || Date.now() > deadline) {
@@ -171,6 +172,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
       IMAGE_SEARCH_TEST_URL_FILE: urlFile,
       IMAGE_SEARCH_NODE_STANDIN: standins.node,
       IMAGE_SEARCH_ES_STANDIN: standins.es,
+      IMAGE_SEARCH_RABBITMQ_STANDIN: standins.rabbitmq,
       ES_JAVA_OPTS: '-Xms512m -Xmx512m',
       ES_PORT: String(await freePort()),
       API_PORT: String(await freePort()),
@@ -261,6 +263,61 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
       });
       expect(r.status, `${service} could write to ${folder}`).not.toBe(0);
       expect(r.stderr + r.stdout).toMatch(/Read-only file system/);
+    }
+  });
+
+  // Issue 19: the `scale` profile as the README runs it, RabbitMQ (a stand-in of Debian's broker here) and two embedder
+  // replicas consuming what the downloader announces. Replaces the stack above.
+  it('runs two embedder replicas on the work queue: each picture indexed once, queue figures in /meta', async () => {
+    const plain = env;
+    compose(['down', '-v', '--remove-orphans', '-t', '5']);
+    env = { ...env, QUEUE_URL: 'amqp://guest:guest@rabbitmq:5672' };
+    try {
+      const up = Date.now();
+      compose(['--profile', 'scale', 'up', '-d', '--no-build', '--scale', 'embedder=2']);
+      // es, model, rabbitmq, the downloader, two embedders, search-api, ui.
+      await waitUntilHealthy(SERVICES.length + 4);
+      timings['scale profile: up to all healthy'] = Date.now() - up;
+
+      type Meta = { doc_count: number; work_queue: { queued: number; failed: number } | null };
+      const meta = async () => (await (await fetch(`http://127.0.0.1:${uiPort}/api/meta`)).json()) as Meta;
+      const deadline = Date.now() + 120_000;
+      let figures = await meta();
+      while (
+        (figures.doc_count < Object.keys(COLOURS).length || figures.work_queue?.queued !== 0) &&
+        Date.now() < deadline
+      ) {
+        await sleep(1000);
+        figures = await meta();
+      }
+      timings['scale profile: up to every picture indexed'] = Date.now() - up;
+      expect(figures).toMatchObject({
+        doc_count: Object.keys(COLOURS).length,
+        work_queue: { queued: 0, failed: 0 },
+      });
+      const res = await fetch(`http://127.0.0.1:${uiPort}/api/search/text?q=red&k=10`);
+      const hits = (await res.json()) as Array<{ source_url: string }>;
+      expect(hits.map((h) => h.source_url).sort()).toEqual(
+        Object.keys(COLOURS)
+          .map((c) => `${picturesBase}/${c}.png`)
+          .sort(),
+      );
+
+      // Both replicas consume the queue, and each health check reads a heartbeat of its own.
+      const logs = composeOut(['logs', '--no-color', 'embedder']);
+      expect(logs.match(/consuming the work queue/g)?.length, logs.slice(-2000)).toBe(2);
+      const hosts = [1, 2].map(
+        (i) =>
+          (
+            JSON.parse(composeOut(['exec', '-T', '--index', String(i), 'embedder', 'cat', '/tmp/heartbeat.json'])) as {
+              host: string;
+            }
+          ).host,
+      );
+      expect(new Set(hosts).size).toBe(2);
+    } finally {
+      compose(['--profile', 'scale', 'down', '-v', '--remove-orphans', '-t', '5']);
+      env = plain;
     }
   });
 

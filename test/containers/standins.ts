@@ -3,6 +3,7 @@
 //   image-search/debian-standin:bookworm            a Debian root file system from debootstrap (cached as a tarball)
 //   image-search/node-standin:<official tag>        that plus this machine's Node, npm and corepack (docker/standins/node)
 //   image-search/elasticsearch-standin:<tag>        the Elasticsearch 8 jars of `pnpm es:start` plus this JDK
+//   image-search/rabbitmq-standin:<tag>             that Debian plus its rabbitmq-server (docker/standins/rabbitmq)
 // They have names of their own, never the official ones, so a later real `docker compose up` on the same engine never
 // runs a stand-in: the suite passes them to the builds as the NODE_IMAGE build argument and to the es service (see
 // test/containers/compose.override.yml). A stand-in that is already there (from a previous run) is kept.
@@ -59,12 +60,12 @@ export function nodeImageName(): string {
   return m[1];
 }
 
-/** The Elasticsearch image the compose file names for its es service. */
-export function esImageName(): string {
+/** The image the compose file names whose repository is `repository` (es: docker.elastic.co/elasticsearch/…). */
+export function composeImageName(repository: string): string {
   const text = readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8');
-  const m = /^\s+image:\s*(docker\.elastic\.co\/elasticsearch\/\S+)/m.exec(text);
-  if (!m) throw new Error('docker-compose.yml names no docker.elastic.co/elasticsearch image');
-  return m[1];
+  const image = [...text.matchAll(/^\s+image:\s*(\S+)/gm)].map((m) => m[1]).find((i) => i.split(':')[0] === repository);
+  if (!image) throw new Error(`docker-compose.yml names no ${repository} image`);
+  return image;
 }
 
 /** The stand-in's own name for an official image: `image-search/<last path part>-standin:<tag>`. */
@@ -142,7 +143,7 @@ function buildNode(rebuild: boolean): string {
 }
 
 async function buildEs(rebuild: boolean): Promise<string> {
-  const name = standinName(esImageName());
+  const name = standinName(composeImageName('docker.elastic.co/elasticsearch/elasticsearch'));
   if (!rebuild && imageExists(name)) return name;
   const { resolveClasspath } = await import('@image-search/local-elasticsearch');
   const classpath = (await resolveClasspath((line) => say(line))).split(path.delimiter).filter(Boolean);
@@ -183,17 +184,29 @@ function javaFiles(dir: string): string[] {
     .map((e) => path.join(e.parentPath, e.name));
 }
 
-/** Makes every stand-in that is missing; returns the names of the node and Elasticsearch stand-ins. */
-export async function buildStandins(opts: { rebuild?: boolean } = {}): Promise<{ node: string; es: string }> {
+function buildRabbitMq(rebuild: boolean): string {
+  const name = standinName(composeImageName('rabbitmq'));
+  if (!rebuild && imageExists(name)) return name;
+  docker(['build', '-q', '--label', 'org.image-search.standin=true', '-t', name, path.join(here, 'rabbitmq')]);
+  return name;
+}
+
+/** Makes every stand-in that is missing; returns the names of the node, Elasticsearch and RabbitMQ stand-ins. */
+export async function buildStandins(
+  opts: { rebuild?: boolean } = {},
+): Promise<{ node: string; es: string; rabbitmq: string }> {
   const rebuild = opts.rebuild ?? false;
   buildDebian(rebuild);
   const node = buildNode(rebuild);
   const es = await buildEs(rebuild);
-  return { node, es };
+  const rabbitmq = buildRabbitMq(rebuild);
+  return { node, es, rabbitmq };
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const t0 = Date.now();
   const names = await buildStandins({ rebuild: process.argv.includes('--rebuild') });
-  say(`stand-ins ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${names.node}, ${names.es}, ${DEBIAN_STANDIN}`);
+  say(
+    `stand-ins ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${Object.values(names).join(', ')}, ${DEBIAN_STANDIN}`,
+  );
 }
