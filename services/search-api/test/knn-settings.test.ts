@@ -1,16 +1,15 @@
-// What the API asks Elasticsearch for: enough HNSW candidates for each index type's recall, and rescoring only where
-// there are quantised vectors to rescore.
+// What the API asks Elasticsearch for: enough HNSW candidates for the recall large libraries need, and rescoring
+// only where there are quantised vectors to rescore.
 import { loadSearchApiConfig } from '@image-search/config';
 import { describe, expect, it } from 'vitest';
 import { knnSettings } from '../src/knn-settings.ts';
 
 describe('knnSettings', () => {
-  it('widens the walk for quantised HNSW types by default, and rescores only quantised types', () => {
+  it('walks 400 candidates by default, and rescores only quantised types', () => {
     const of = (VECTOR_INDEX_TYPE: string) => knnSettings(loadSearchApiConfig({ VECTOR_INDEX_TYPE }));
-    expect(of('hnsw')).toEqual({ numCandidates: 100, rescoreOversample: undefined });
+    expect(of('hnsw')).toEqual({ numCandidates: 400, rescoreOversample: undefined });
     expect(of('int8_hnsw')).toEqual({ numCandidates: 400, rescoreOversample: 3 });
-    expect(of('bbq_hnsw')).toEqual({ numCandidates: 400, rescoreOversample: 3 });
-    expect(of('int4_flat')).toEqual({ numCandidates: 100, rescoreOversample: 3 });
+    expect(of('bbq_flat')).toEqual({ numCandidates: 400, rescoreOversample: 3 });
   });
 
   it('takes NUM_CANDIDATES as set, but never below MAX_K', () => {
