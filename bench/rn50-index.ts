@@ -2,11 +2,12 @@
 // measure the API, the page and kNN over 10,000 vectors, not what the model thinks of pictures), merged to one segment,
 // kept under a fixed alias and reused by the next run. No request in here waits long: the client's 30 s timeout is
 // also undici's header timeout on the shared connection pool, so a longer per-request or child-client timeout cannot
-// lift it. Bulks stay small and the merge runs as a task that is polled, so a busy machine slows the build, never
-// times it out; a build cut short is resumed (only missing documents are written).
+// lift it. Bulks stay modest and the merge runs as a task that is polled, so a busy machine slows the build, never
+// times it out; a build cut short is resumed (only missing documents are written). Refresh is off while documents are
+// written: every refreshed segment would build its own HNSW graph, only for merges to build them again.
 import { createHash } from 'node:crypto';
 import { readManifest, uniformSource } from '@image-search/clip';
-import { loadEmbedderConfig } from '@image-search/config';
+import { loadEmbedderConfig, type VectorIndexType } from '@image-search/config';
 import {
   bulkWrite,
   type Client,
@@ -22,7 +23,7 @@ import {
 
 export const BENCH_DOCS = 10_000;
 export const BENCH_ALIAS = 'bench-rn50-10k';
-const BULK = 250;
+const BULK = 500;
 
 /** Document n's id, which is also its thumbnail's name (`<id>.webp`, made by bench/ui.ts). */
 export const benchDocId = (n: number) => createHash('sha256').update(`bench-ui-${n}`).digest('hex');
@@ -101,7 +102,7 @@ export async function ensureBenchIndex(
   esHost: string,
   modelDir: string,
   log: (s: string) => void,
-  opts: { docs?: number; alias?: string; hnswEf?: number } = {},
+  opts: { docs?: number; alias?: string; hnswEf?: number; vectorIndexType?: VectorIndexType } = {},
 ): Promise<{ alias: string; index: string; setupMs: number }> {
   const docs = opts.docs ?? BENCH_DOCS;
   const alias = opts.alias ?? BENCH_ALIAS;
@@ -113,7 +114,7 @@ export async function ensureBenchIndex(
     dims: manifest.embedDim,
     hnswM: defaults.HNSW_M,
     hnswEf: opts.hnswEf ?? defaults.HNSW_EF,
-    vectorIndexType: defaults.VECTOR_INDEX_TYPE,
+    vectorIndexType: opts.vectorIndexType ?? defaults.VECTOR_INDEX_TYPE,
     shards: defaults.ES_SHARDS,
     replicas: defaults.ES_REPLICAS,
   };
@@ -123,6 +124,7 @@ export async function ensureBenchIndex(
     if (await isComplete(client, alias, index, docs)) return { alias, index, setupMs: 0 };
     const t0 = performance.now();
     await ensureModelIndex(client, spec);
+    await client.indices.putSettings({ index, settings: { refresh_interval: '-1' } });
     const rnd = uniformSource(7);
     const now = new Date().toISOString();
     let written = 0;
@@ -144,6 +146,7 @@ export async function ensureBenchIndex(
       if (res.failed.length > 0) throw new Error(`seeding ${index} failed: ${JSON.stringify(res.failed[0])}`);
       written += missing.length;
     }
+    await client.indices.putSettings({ index, settings: { refresh_interval: '1s' } });
     await refreshIndex(client, index);
     const { count } = await client.count({ index });
     if (count !== docs) throw new Error(`${index} holds ${count} documents after seeding, not ${docs}`);

@@ -19,6 +19,7 @@ import { type ClipModel, ensureSyntheticModel, loadModel } from '@image-search/c
 import { loadSearchApiConfig } from '@image-search/config';
 import { isElasticsearchUp, startLocalElasticsearch } from '@image-search/local-elasticsearch';
 import { knnRequest } from '@image-search/search-index';
+import { knnSettings } from '../services/search-api/src/knn-settings.ts';
 import { BENCH_DOCS, ensureBenchIndex } from './rn50-index.ts';
 import { runIfMain } from './standalone.ts';
 import { median, quantile } from './stats.ts';
@@ -183,7 +184,7 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
     const [api, padded] = apis;
     model = await loadModel(modelDir, { device: 'cpu' });
     const tower = model.text;
-    const { NUM_CANDIDATES } = loadSearchApiConfig({});
+    const { numCandidates } = knnSettings(loadSearchApiConfig({}));
 
     const all = queries();
     let nextQuery = 0;
@@ -191,7 +192,7 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
     const searchUrl = (base: string, q: string) => `${base}/search/text?q=${encodeURIComponent(q)}&k=${K}`;
     // Exactly the request the API sends (search-index's knnRequest): the same path, response filter and body.
     const rawKnn = (vector: Float32Array) => {
-      const req = knnRequest(alias, { vector, k: K, numCandidates: NUM_CANDIDATES });
+      const req = knnRequest(alias, { vector, k: K, numCandidates });
       return { url: `${esHost}${req.path}`, body: req.body };
     };
     const search = async (base: string, q: string) => {

@@ -4,7 +4,10 @@
 // - hybrid (kNN + BM25 fused by reciprocal rank) p50 ÷ vector-only p50 (≤ 1.3);
 // - page 5 (from 40) p50 ÷ page 1 p50.
 // Every variant runs once per query vector, in turn, so a busy machine slows them alike.
-// `pnpm exec tsx bench/search-features.ts [--quick] [--docs N] [--ef EF]` (defaults 100,000 documents, HNSW_EF).
+// Searched with the API's kNN settings for the index's type (services/search-api/src/knn-settings.ts): num_candidates,
+// and rescoring for quantised types; each VECTOR_INDEX_TYPE has its own index and alias, kept for the next run.
+// `pnpm exec tsx bench/search-features.ts [--quick] [--docs N] [--ef EF] [--type VECTOR_INDEX_TYPE] [--candidates N]`
+// (defaults 100,000 documents, HNSW_EF, hnsw, NUM_CANDIDATES).
 import os from 'node:os';
 import path from 'node:path';
 import { ensureSyntheticModel, uniformSource } from '@image-search/clip';
@@ -12,6 +15,7 @@ import { loadSearchApiConfig } from '@image-search/config';
 import { isElasticsearchUp } from '@image-search/local-elasticsearch';
 import { type PageQuery, SearchConnection } from '@image-search/search-index';
 import { type FindQuery, findPictures } from '../services/search-api/src/find.ts';
+import { knnSettings } from '../services/search-api/src/knn-settings.ts';
 import { ensureBenchIndex } from './rn50-index.ts';
 import { runIfMain } from './standalone.ts';
 import { median } from './stats.ts';
@@ -23,16 +27,24 @@ const MAX_K = 100;
 export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   const docs = Number(opts.flags?.docs ?? 100_000);
   const hnswEf = opts.flags?.ef === undefined ? undefined : Number(opts.flags.ef);
-  const config = loadSearchApiConfig({});
+  // The product's defaults, with the index type and candidates this run asks for (checked as the API checks them).
+  const config = loadSearchApiConfig({
+    VECTOR_INDEX_TYPE: opts.flags?.type,
+    NUM_CANDIDATES: opts.flags?.candidates,
+    MAX_K: String(MAX_K),
+  });
+  const type = config.VECTOR_INDEX_TYPE;
   if (!(await isElasticsearchUp(config.ES_HOST))) throw new Error(`no Elasticsearch at ${config.ES_HOST}`);
   const modelDir = await ensureSyntheticModel('rn50', path.join(os.tmpdir(), 'image-search-models', 'rn50'));
   const { alias } = await ensureBenchIndex(config.ES_HOST, modelDir, (s) => console.error(s), {
     docs,
-    alias: `bench-rn50-search-${docs}`,
+    alias: type === 'hnsw' ? `bench-rn50-search-${docs}` : `bench-rn50-search-${type.replace('_', '-')}-${docs}`,
     hnswEf,
+    vectorIndexType: type,
   });
   const search = new SearchConnection(config, { timeoutMs: 60_000 });
-  const target = { search, alias, numCandidates: Math.max(config.NUM_CANDIDATES, MAX_K), maxK: MAX_K };
+  const knn = knnSettings(config);
+  const target = { search, alias, ...knn, maxK: MAX_K };
   const rnd = uniformSource(99);
   const vectors = Array.from({ length: opts.quick ? 60 : 300 }, () =>
     Array.from({ length: 1024 }, () => rnd() * 2 - 1),
@@ -69,7 +81,9 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
     await search.close();
   }
   const p50 = (name: string) => median(times[name]);
-  const scale = `${docs / 1000}k docs${hnswEf ? `, ef_construction ${hnswEf}` : ''}`;
+  const scale =
+    `${type}, ${docs / 1000}k docs${hnswEf ? `, ef_construction ${hnswEf}` : ''}, num_candidates ${knn.numCandidates}` +
+    (knn.rescoreOversample ? `, rescore ×${knn.rescoreOversample}` : '');
   const figure = (name: string, base: string, target?: string): BenchFigure => ({
     name: `search ${name} p50 (${scale})`,
     value: p50(name),
@@ -88,4 +102,4 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
   ];
 }
 
-await runIfMain(import.meta.url, run, ['docs', 'ef']);
+await runIfMain(import.meta.url, run, ['docs', 'ef', 'type', 'candidates']);

@@ -79,6 +79,21 @@ export function num(defaultValue: number, opts: { min?: number; max?: number } =
   );
 }
 
+/** `auto` (the default: the reader picks a value from other settings), or an integer from min to max. */
+export function autoOrInt(opts: { min: number; max: number }): Var<number | 'auto'> {
+  return make(
+    'auto',
+    `auto or an integer from ${opts.min} to ${opts.max}`,
+    z.union([
+      z
+        .string()
+        .regex(/^auto$/i)
+        .transform(() => 'auto' as const),
+      intText.pipe(z.number().int().min(opts.min).max(opts.max)),
+    ]),
+  );
+}
+
 /** 0 for "off", otherwise a number from min to max (a factor below min would mean nothing). */
 export function offOrNum(defaultValue: number, opts: { min: number; max: number }): Var<number> {
   return make(

@@ -2,6 +2,7 @@
 // These specs are the single source of truth for defaults; .env.example and docker-compose.yml are checked against them.
 import {
   apiKeys,
+  autoOrInt,
   bool,
   bytes,
   type Env,
@@ -162,7 +163,8 @@ export const searchApiSpec = {
   API_PORT: int(8000, { min: 1, max: 65535 }),
   TOP_K: int(10, { min: 1, max: 1000 }),
   MAX_K: int(100, { min: 1, max: 10000 }),
-  NUM_CANDIDATES: int(100, { min: 1, max: 10000 }),
+  /** HNSW candidates per shard (never below MAX_K); auto: by VECTOR_INDEX_TYPE (services/search-api/src/knn-settings.ts). */
+  NUM_CANDIDATES: autoOrInt({ min: 1, max: 10000 }),
   /** Quantised VECTOR_INDEX_TYPEs only: re-rank k × this many hits by their float vectors (rescore_vector); 0: off. */
   RESCORE_OVERSAMPLE: offOrNum(3, { min: 1, max: 10 }),
   MAX_UPLOAD_BYTES: bytes('10485760', { min: 1024 }),

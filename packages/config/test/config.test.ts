@@ -44,7 +44,7 @@ describe('service configuration', () => {
       modelDir: '/models/RN50-openai',
     });
     const a = loadSearchApiConfig({});
-    expect(a).toMatchObject({ API_PORT: 8000, TOP_K: 10, MAX_K: 100, NUM_CANDIDATES: 100, QUERY_CACHE_SIZE: 1000 });
+    expect(a).toMatchObject({ API_PORT: 8000, TOP_K: 10, MAX_K: 100, NUM_CANDIDATES: 'auto', QUERY_CACHE_SIZE: 1000 });
     expect(loadUiConfig({})).toMatchObject({ UI_PORT: 8501, TOP_K: 10 });
   });
 
@@ -99,6 +99,11 @@ describe('service configuration', () => {
     expect(problemsOf(() => loadSearchApiConfig({ RESCORE_OVERSAMPLE: '0.5' }))[0]).toMatch(
       /^RESCORE_OVERSAMPLE=.*0 \(off\) or a number from 1 to 10/,
     );
+    expect(problemsOf(() => loadSearchApiConfig({ NUM_CANDIDATES: 'wide' }))[0]).toMatch(
+      /^NUM_CANDIDATES=.*auto or an integer from 1 to 10000/,
+    );
+    expect(loadSearchApiConfig({ NUM_CANDIDATES: ' AUTO ' }).NUM_CANDIDATES).toBe('auto');
+    expect(loadSearchApiConfig({ NUM_CANDIDATES: '250' }).NUM_CANDIDATES).toBe(250);
     expect(loadSearchApiConfig({ RESCORE_OVERSAMPLE: '0', VECTOR_INDEX_TYPE: 'BBQ_HNSW' })).toMatchObject({
       RESCORE_OVERSAMPLE: 0,
       VECTOR_INDEX_TYPE: 'bbq_hnsw',

@@ -16,7 +16,7 @@ import {
   textQuerystring,
   uploadBody,
 } from '@image-search/api-contract';
-import { getVector, isQuantized } from '@image-search/search-index';
+import { getVector } from '@image-search/search-index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.ts';
@@ -24,6 +24,7 @@ import { ApiError, badRequest, notFound, tooLarge, unavailable, unsupportedMedia
 import { type FindQuery, findFacets, findPictures, type Mode } from '../find.ts';
 import { toHit } from '../hits.ts';
 import { checkUpload, uploadError } from '../image-upload.ts';
+import { knnSettings } from '../knn-settings.ts';
 import { combineVectors } from '../query-arithmetic.ts';
 import type { Embedding } from '../query-embedder.ts';
 import { filtersOf, pageQueryOf } from '../search-params.ts';
@@ -42,13 +43,7 @@ export async function searchRoutes(fastify: FastifyInstance, ctx: ApiContext) {
   const combineB = combineBody(limits);
   const facetsQ = facetsQuerystring(limits);
   const response = { 200: searchAnswerSchema, ...searchErrors };
-  const target = {
-    search,
-    alias: config.ES_INDEX,
-    numCandidates: Math.max(config.NUM_CANDIDATES, config.MAX_K),
-    maxK: config.MAX_K,
-    rescoreOversample: isQuantized(config.VECTOR_INDEX_TYPE) ? config.RESCORE_OVERSAMPLE : undefined,
-  };
+  const target = { search, alias: config.ES_INDEX, ...knnSettings(config), maxK: config.MAX_K };
   // Only JSON bodies here: a text/plain body gets 415, not a confusing "body must be a JSON object".
   app.removeContentTypeParser('text/plain');
 
