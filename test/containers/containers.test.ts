@@ -291,6 +291,9 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
     const all = Object.keys({ ...COLOURS, ...MORE_COLOURS }).map((c) => `${picturesBase}/${c}.png`);
     try {
       const up = Date.now();
+      // The broker first, so the downloader's announcements go to the queue rather than to its fallback (the scan).
+      compose(['--profile', 'scale', 'up', '-d', '--no-build', 'rabbitmq']);
+      await waitUntilHealthy(SERVICES.length + 3);
       compose(['--profile', 'scale', 'up', '-d', '--no-build', '--scale', 'embedder=2']);
       // es, model, rabbitmq, the downloader, two embedders, search-api, ui.
       await waitUntilHealthy(SERVICES.length + 4);
@@ -310,7 +313,9 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
       const hits = (await res.json()) as Array<{ source_url: string }>;
       expect(hits.map((h) => h.source_url).sort()).toEqual(all.sort());
 
-      // Both replicas consume the queue, and each health check reads a heartbeat of its own.
+      // The downloader announced every picture (queued 0 and failed 0 above: the replicas took them all), both replicas
+      // consume the queue, and each health check reads a heartbeat of its own.
+      expect(composeOut(['logs', '--no-color', 'downloader'])).not.toContain('work queue unavailable');
       const logs = composeOut(['logs', '--no-color', 'embedder']);
       expect(logs.match(/consuming the work queue/g)?.length, logs.slice(-2000)).toBe(2);
       const hosts = [1, 2].map(
