@@ -27,6 +27,13 @@ const COLOURS: Record<string, [number, number, number]> = {
   blue: [30, 50, 220],
   yellow: [235, 215, 30],
 };
+/** Served too, but listed only when the `scale` profile runs, so they reach the embedders through the work queue. */
+const MORE_COLOURS: Record<string, [number, number, number]> = {
+  purple: [130, 40, 170],
+  cyan: [30, 200, 210],
+  orange: [240, 140, 20],
+  white: [245, 245, 245],
+};
 
 // One suite at a time: they share the engine and the compose project name.
 const unlock = await lockSuite();
@@ -95,6 +102,18 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
   const compose = (args: string[]) => sh(engine.compose[0], composeArgs(args), { cwd: repoRoot, env });
   const composeOut = (args: string[]) => output(engine.compose[0], composeArgs(args), env);
 
+  /** A URL list of the served pictures of these colours, for the downloader. */
+  function urlList(name: string, colours: Record<string, unknown>): string {
+    const file = path.join(work, name);
+    writeFileSync(
+      file,
+      `${Object.keys(colours)
+        .map((c) => `${picturesBase}/${c}.png`)
+        .join('\n')}\n`,
+    );
+    return file;
+  }
+
   /** What `up --wait` waits for (docker-compose 1.29 has none): every health check passing, the ui's last, which
    * searches through ui → search-api → Elasticsearch. Fails at once when a container exits or turns unhealthy. */
   async function waitUntilHealthy(containers = SERVICES.length + 2): Promise<void> {
@@ -137,7 +156,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
     timings.standins = Date.now() - t0;
 
     const files = new Map<string, Buffer>();
-    for (const [name, [r, g, b]] of Object.entries(COLOURS)) {
+    for (const [name, [r, g, b]] of Object.entries({ ...COLOURS, ...MORE_COLOURS })) {
       const png = sharp({ create: { width: 80, height: 60, channels: 3, background: { r, g, b } } }).png();
       files.set(`/${name}.png`, await png.toBuffer());
     }
@@ -150,13 +169,7 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
     await new Promise<void>((resolve) => pictures.listen(0, gateway, resolve));
     const port = (pictures.address() as net.AddressInfo).port;
     picturesBase = `http://host.docker.internal:${port}`;
-    const urlFile = path.join(work, 'image_urls.txt');
-    writeFileSync(
-      urlFile,
-      `${Object.keys(COLOURS)
-        .map((c) => `${picturesBase}/${c}.png`)
-        .join('\n')}\n`,
-    );
+    const urlFile = urlList('image_urls.txt', COLOURS);
     say(`serving ${files.size} pictures on ${gateway}:${port} (host.docker.internal inside the containers)`);
 
     uiPort = await freePort();
@@ -266,14 +279,21 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
     }
   });
 
-  // Issue 19: the `scale` profile as the README runs it, RabbitMQ (a stand-in of Debian's broker here) and two embedder
-  // replicas consuming what the downloader announces. Replaces the stack above.
+  // Issue 19: the `scale` profile added to the running stack, as the README runs it: RabbitMQ (a stand-in of Debian's
+  // broker here) and two embedder replicas consuming what the downloader announces, here four pictures newly listed.
   it('runs two embedder replicas on the work queue: each picture indexed once, queue figures in /meta', async () => {
     const plain = env;
-    compose(['down', '-v', '--remove-orphans', '-t', '5']);
-    env = { ...env, QUEUE_URL: 'amqp://guest:guest@rabbitmq:5672' };
+    env = {
+      ...env,
+      QUEUE_URL: 'amqp://guest:guest@rabbitmq:5672',
+      IMAGE_SEARCH_TEST_URL_FILE: urlList('scale_urls.txt', MORE_COLOURS),
+    };
+    const all = Object.keys({ ...COLOURS, ...MORE_COLOURS }).map((c) => `${picturesBase}/${c}.png`);
     try {
       const up = Date.now();
+      // The broker first, so the downloader's announcements go to the queue rather than to its fallback (the scan).
+      compose(['--profile', 'scale', 'up', '-d', '--no-build', 'rabbitmq']);
+      await waitUntilHealthy(SERVICES.length + 3);
       compose(['--profile', 'scale', 'up', '-d', '--no-build', '--scale', 'embedder=2']);
       // es, model, rabbitmq, the downloader, two embedders, search-api, ui.
       await waitUntilHealthy(SERVICES.length + 4);
@@ -283,27 +303,19 @@ describe.skipIf('unavailable' in engine)('docker compose stack', () => {
       const meta = async () => (await (await fetch(`http://127.0.0.1:${uiPort}/api/meta`)).json()) as Meta;
       const deadline = Date.now() + 120_000;
       let figures = await meta();
-      while (
-        (figures.doc_count < Object.keys(COLOURS).length || figures.work_queue?.queued !== 0) &&
-        Date.now() < deadline
-      ) {
+      while ((figures.doc_count < all.length || figures.work_queue?.queued !== 0) && Date.now() < deadline) {
         await sleep(1000);
         figures = await meta();
       }
       timings['scale profile: up to every picture indexed'] = Date.now() - up;
-      expect(figures).toMatchObject({
-        doc_count: Object.keys(COLOURS).length,
-        work_queue: { queued: 0, failed: 0 },
-      });
-      const res = await fetch(`http://127.0.0.1:${uiPort}/api/search/text?q=red&k=10`);
+      expect(figures).toMatchObject({ doc_count: all.length, work_queue: { queued: 0, failed: 0 } });
+      const res = await fetch(`http://127.0.0.1:${uiPort}/api/search/text?q=red&k=20`);
       const hits = (await res.json()) as Array<{ source_url: string }>;
-      expect(hits.map((h) => h.source_url).sort()).toEqual(
-        Object.keys(COLOURS)
-          .map((c) => `${picturesBase}/${c}.png`)
-          .sort(),
-      );
+      expect(hits.map((h) => h.source_url).sort()).toEqual(all.sort());
 
-      // Both replicas consume the queue, and each health check reads a heartbeat of its own.
+      // The downloader announced every picture (queued 0 and failed 0 above: the replicas took them all), both replicas
+      // consume the queue, and each health check reads a heartbeat of its own.
+      expect(composeOut(['logs', '--no-color', 'downloader'])).not.toContain('work queue unavailable');
       const logs = composeOut(['logs', '--no-color', 'embedder']);
       expect(logs.match(/consuming the work queue/g)?.length, logs.slice(-2000)).toBe(2);
       const hosts = [1, 2].map(

@@ -48,10 +48,10 @@ function startWorker(env: Record<string, string>): ChildProcess {
   return child;
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 120_000): Promise<void> {
+async function until(what: string | (() => string), check: () => Promise<boolean>, ms = 120_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -119,10 +119,16 @@ describe('embedder workers on the work queue', () => {
 
     const counter = await QueueCounter.open(queue, logger);
     cleanup.push(() => counter.close());
-    await until('the queue drained', async () => {
-      const counts = await counter.counts();
-      return counts?.queued === 0 && counts.failed === 1 && (await indexedIds(alias)).length >= ids.size;
-    });
+    let seen = '';
+    await until(
+      () => `the queue drained (last seen: ${seen})`,
+      async () => {
+        const counts = await counter.counts();
+        const indexed = (await indexedIds(alias)).length;
+        seen = `${JSON.stringify(counts)}, ${indexed} of ${ids.size} pictures indexed`;
+        return counts?.queued === 0 && counts.failed === 1 && indexed >= ids.size;
+      },
+    );
     // Unacked messages of the killed worker are back in the queue only once the broker noticed; settle, then look.
     await new Promise((r) => setTimeout(r, 1500));
     expect((await counter.counts())?.queued).toBe(0);
