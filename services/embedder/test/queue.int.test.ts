@@ -70,7 +70,9 @@ describe('embedder workers on the work queue', () => {
     const alias = uniqueAlias('queue');
     aliases.push(alias);
     roots.push(dirs.root);
-    const queue = { url: broker.url, name: testQueueName('embedder'), maxAttempts: 2 };
+    // The product default: a good picture can be interrupted twice here (the SIGKILL, then the broker restart), and
+    // with 2 attempts that second interruption sent it to the dead-letter queue as if it were poison.
+    const queue = { url: broker.url, name: testQueueName('embedder'), maxAttempts: 3 };
     const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'white'] as const;
     const publisher = await PicturePublisher.open(queue, logger);
     const pictures: Array<{ contentId: string; file: string; sourceUrl: string }> = [];
