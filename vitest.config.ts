@@ -23,6 +23,7 @@ export default defineConfig({
           include: ['{packages,services,scripts,test}/**/test/**/*.int.test.{ts,tsx}', 'test/**/*.int.test.ts'],
           exclude: ['**/node_modules/**', 'test/containers/**'],
           globalSetup: ['./test/global-elasticsearch.ts', './test/global-rabbitmq.ts'],
+          setupFiles: ['./test/integration-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           // One file at a time: they share one Elasticsearch and one broker, which the broker-restart tests restart.

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalRabbitMq, stopLocalRabbitMq } from '@image-search/local-rabbitmq';
+import { queueNames } from '@image-search/work-queue';
 import amqp from 'amqplib';
 import { inject } from 'vitest';
 import { freePort } from './free-port.ts';
@@ -39,9 +40,37 @@ export async function sharedBroker(): Promise<string> {
   return shared.url;
 }
 
-/** A queue name no other test, file or earlier run on a reused broker has. */
+const madeQueues: string[] = [];
+
+/** A queue name no other test, file or earlier run on a reused broker has; deleted after the file on a reused one. */
 export function testQueueName(label: string): string {
-  return `test-${label}-${randomUUID().slice(0, 8)}`;
+  const name = `test-${label}-${randomUUID().slice(0, 8)}`;
+  madeQueues.push(name);
+  return name;
+}
+
+/**
+ * After each integration file (test/integration-setup.ts): on a reused QUEUE_URL broker, deletes the queues and
+ * exchange its tests declared under testQueueName's names, so runs leave nothing behind there. A run's own broker goes
+ * away with its data folder.
+ */
+export async function deleteTestQueues(): Promise<void> {
+  const names = madeQueues.splice(0);
+  const shared = inject('rabbitmq');
+  if (shared.local || names.length === 0) return;
+  const conn = await amqp.connect(shared.url);
+  try {
+    const channel = await conn.createChannel();
+    for (const name of names) {
+      const q = queueNames(name);
+      // Deleting what was never declared is no error on RabbitMQ.
+      await channel.deleteQueue(q.work);
+      await channel.deleteQueue(q.failed);
+      await channel.deleteExchange(q.deadLetterExchange);
+    }
+  } finally {
+    await conn.close();
+  }
 }
 
 /**
