@@ -145,6 +145,11 @@ export async function ensureBenchIndex(
       const res = await bulkWrite(client, index, missing);
       if (res.failed.length > 0) throw new Error(`seeding ${index} failed: ${JSON.stringify(res.failed[0])}`);
       written += missing.length;
+      if (Math.floor((start + BULK) / 10_000) > Math.floor(start / 10_000)) {
+        log(
+          `${index}: ${Math.min(docs, start + BULK)} of ${docs} documents, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        );
+      }
     }
     await client.indices.putSettings({ index, settings: { refresh_interval: '1s' } });
     await refreshIndex(client, index);

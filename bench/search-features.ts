@@ -2,7 +2,9 @@
 // API runs them (services/search-api/src/find.ts) straight against Elasticsearch, without the text tower:
 // - filtered kNN p50 (a host filter keeping 10%, a folder filter keeping 1%) ÷ unfiltered kNN p50 (issue 17: ≤ 1.5);
 // - hybrid (kNN + BM25 fused by reciprocal rank) p50 ÷ vector-only p50 (≤ 1.3);
-// - page 5 (from 40) p50 ÷ page 1 p50.
+// - page 5 (from 40) p50 ÷ page 1 p50;
+// - a first page with facets=true (the page and the facet counts in parallel, as the route answers it; the UI asks
+//   for them on every first page) p50 ÷ the page alone, unfiltered and with the 10% host filter.
 // Every variant runs once per query vector, in turn, so a busy machine slows them alike.
 // Searched with the API's kNN settings for the index's type (services/search-api/src/knn-settings.ts): num_candidates,
 // and rescoring for quantised types; each VECTOR_INDEX_TYPE has its own index and alias, kept for the next run.
@@ -14,7 +16,7 @@ import { ensureSyntheticModel, uniformSource } from '@image-search/clip';
 import { loadSearchApiConfig } from '@image-search/config';
 import { isElasticsearchUp } from '@image-search/local-elasticsearch';
 import { type PageQuery, SearchConnection } from '@image-search/search-index';
-import { type FindQuery, findPictures } from '../services/search-api/src/find.ts';
+import { type FindQuery, findFacets, findPictures } from '../services/search-api/src/find.ts';
 import { knnSettings } from '../services/search-api/src/knn-settings.ts';
 import { ensureBenchIndex } from './rn50-index.ts';
 import { runIfMain } from './standalone.ts';
@@ -50,13 +52,14 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
     Array.from({ length: 1024 }, () => rnd() * 2 - 1),
   );
   const page = (over: Partial<PageQuery> = {}): PageQuery => ({ k: K, from: 0, window: MAX_K, ...over });
-  const variants: Record<string, (v: number[], i: number) => FindQuery> = {
+  const hostFilter = (vector: number[], i: number): FindQuery => ({
+    mode: 'vector',
+    vector,
+    page: page({ filters: { hosts: [`host-${i % 10}.example`] } }),
+  });
+  const variants: Record<string, (v: number[], i: number) => FindQuery & { facets?: boolean }> = {
     vector: (vector) => ({ mode: 'vector', vector, page: page() }),
-    'host filter (10%)': (vector, i) => ({
-      mode: 'vector',
-      vector,
-      page: page({ filters: { hosts: [`host-${i % 10}.example`] } }),
-    }),
+    'host filter (10%)': hostFilter,
     'folder filter (1%)': (vector, i) => ({
       mode: 'vector',
       vector,
@@ -64,6 +67,8 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
     }),
     hybrid: (vector, i) => ({ mode: 'hybrid', vector, text: `tag${i % 1000}`, page: page() }),
     'page 5': (vector) => ({ mode: 'vector', vector, page: page({ from: 4 * K }) }),
+    'vector with facets': (vector) => ({ mode: 'vector', vector, page: page(), facets: true }),
+    'host filter (10%) with facets': (vector, i) => ({ ...hostFilter(vector, i), facets: true }),
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
   try {
@@ -71,7 +76,8 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
       const warm = round < 10;
       for (const [name, query] of Object.entries(variants)) {
         const t0 = performance.now();
-        const hits = await findPictures(target, query(vector, round));
+        const q = query(vector, round);
+        const [hits] = await Promise.all([findPictures(target, q), q.facets ? findFacets(target, q) : undefined]);
         const ms = performance.now() - t0;
         if (hits.length !== K) throw new Error(`${name}: ${hits.length} hits, not ${K}`);
         if (!warm) times[name].push(ms);
@@ -99,6 +105,8 @@ export async function run(opts: BenchOptions): Promise<BenchFigure[]> {
     figure('folder filter (1%)', 'vector', '≤ 1.5×'),
     figure('hybrid', 'vector', '≤ 1.3×'),
     figure('page 5', 'vector'),
+    figure('vector with facets', 'vector'),
+    figure('host filter (10%) with facets', 'host filter (10%)'),
   ];
 }
 
