@@ -45,6 +45,12 @@ def load_export_script():
     return module
 
 
+def figure(figures: list[dict], name: str, value: float, unit: str) -> None:
+    """Adds a figure and prints it as it is measured."""
+    figures.append({"name": name, "value": value, "unit": unit})
+    log(f"{name}: {value:,.1f} {unit}")
+
+
 def timed(fn, sync, seconds: float, min_runs: int = 3) -> list[float]:
     """Runs fn after two warm-ups until `seconds` have passed (at least min_runs times); the time of each run."""
     for _ in range(2):
@@ -73,21 +79,16 @@ def gpu_figures(torch, model, name: str, size: int, batches: list[int], seconds:
                 with torch.inference_mode(), torch.autocast("cuda", dtype=dtype, enabled=dtype != torch.float32):
                     model.encode_image(images)
 
-            times = timed(run, sync, seconds)
-            rate = batch / statistics.median(times)
-            figures.append({"name": f"{name} image tower, PyTorch CUDA {dtype_name}, batch {batch}", "value": rate,
-                            "unit": "img/s"})
-            log(f"{figures[-1]['name']}: {rate:,.0f} img/s")
+            rate = batch / statistics.median(timed(run, sync, seconds))
+            figure(figures, f"{name} image tower, PyTorch CUDA {dtype_name}, batch {batch}", rate, "img/s")
     tokens = torch.randint(1, 49000, (1, 77), device=dev)
 
     def text():
         with torch.inference_mode():
             model.encode_text(tokens)
 
-    times = timed(text, sync, seconds, min_runs=20)
-    figures.append({"name": f"{name} text tower, PyTorch CUDA fp32, batch 1 p50", "value":
-                    statistics.median(times) * 1000, "unit": "ms"})
-    log(f"{figures[-1]['name']}: {figures[-1]['value']:.2f} ms")
+    p50 = statistics.median(timed(text, sync, seconds, min_runs=20)) * 1000
+    figure(figures, f"{name} text tower, PyTorch CUDA fp32, batch 1 p50", p50, "ms")
     model.to("cpu")
     return figures
 
@@ -116,12 +117,10 @@ def onnx_figures(torch, export, model, name: str, size: int, batch: int, seconds
             if threads:
                 options.intra_op_num_threads = threads
             session = ort.InferenceSession(str(path), options, providers=providers)
-            times = timed(lambda: session.run(None, {"image": images}), lambda: None, seconds)
-            rate = batch / statistics.median(times)
+            rate = batch / statistics.median(timed(lambda: session.run(None, {"image": images}), lambda: None, seconds))
             label = f"{threads} threads" if threads else "GPU"
-            figures.append({"name": f"{name} image tower, ONNX Runtime {ort.__version__} {kind} ({label}), batch {batch}",
-                            "value": rate, "unit": "img/s"})
-            log(f"{figures[-1]['name']}: {rate:,.1f} img/s")
+            figure(figures, f"{name} image tower, ONNX Runtime {ort.__version__} {kind} ({label}), batch {batch}", rate,
+                   "img/s")
     return figures
 
 

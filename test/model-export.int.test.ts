@@ -72,7 +72,7 @@ describe.skipIf(why)('the OpenCLIP export, verified by the runtime that serves i
     });
     if (missing.status !== 0) {
       throw new Error(
-        `Debian's Python packages are missing (${missing.stderr.trim().split('\n').pop()}); run ./scripts/test as root or apt-get install python3-torch python3-torchvision python3-onnx python3-regex python3-wcwidth python3-pil python3-tqdm`,
+        `Debian's Python packages are missing (${missing.stderr.trim().split('\n').pop()}); run ./scripts/test as root, which installs them (its export_pkgs)`,
       );
     }
     // Side by side: tracing is mostly one Python thread, so two exports take little longer than one on two cores.
